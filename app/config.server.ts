@@ -1,0 +1,163 @@
+// The one typed view of the environment. Every variable is parsed here, once,
+// so a bad value stops start-up with a message naming the variable.
+import fs from "node:fs";
+import path from "node:path";
+import crypto from "node:crypto";
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"], {
+    error: 'must be one of "true", "false", "1", "0", "yes", "no"',
+  })
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const port = z.coerce
+  .number({ error: "must be a port number" })
+  .int("must be a whole number")
+  .min(0, "must be between 0 and 65535")
+  .max(65535, "must be between 0 and 65535");
+
+/** `kid:base64key,kid2:base64key`: the first key encrypts, all keys decrypt (rotation). */
+const encryptionKeysSchema = z
+  .string()
+  .transform((raw, ctx) => {
+    const keys: { id: string; key: Buffer }[] = [];
+    for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+      const [id, b64] = part.split(":");
+      const key = b64 ? Buffer.from(b64, "base64") : Buffer.alloc(0);
+      if (!id || !/^[a-z0-9_-]{1,32}$/i.test(id) || key.length !== 32) {
+        ctx.addIssue({
+          code: "custom",
+          message:
+            'must be a comma-separated list of "keyId:base64" entries, each key 32 bytes (generate one with: openssl rand -base64 32)',
+        });
+        return z.NEVER;
+      }
+      keys.push({ id, key });
+    }
+    if (keys.length === 0) {
+      ctx.addIssue({ code: "custom", message: "must name at least one key" });
+      return z.NEVER;
+    }
+    return keys;
+  });
+
+const envSchema = z.object({
+  HUB_MODE: z.enum(["sandbox", "production"], { error: 'must be "sandbox" or "production"' }).default("sandbox"),
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  DATABASE_URL: z
+    .string()
+    .refine((v) => /^postgres(ql)?:\/\//.test(v), "must be a postgres:// or postgresql:// URL")
+    .optional(),
+  HUB_DATA_DIR: z.string().min(1).default(".data"),
+  EMBEDDED_PG_PORT: port.default(54329),
+  HUB_ENCRYPTION_KEYS: encryptionKeysSchema.optional(),
+  SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  WORKER_CONCURRENCY: z.coerce.number({ error: "must be a number" }).int().min(1).max(100).default(5),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SANDBOX_SEED: bool.default(true),
+  SANDBOX_ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
+  SANDBOX_VENDOR_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
+  SIMULATORS: bool.optional(),
+  SIMULATOR_BASE_PORT: port.default(4100),
+  SECURE_COOKIES: bool.optional(),
+});
+
+export type Role = "all" | "web" | "worker";
+
+export interface HubConfig {
+  mode: "sandbox" | "production";
+  port: number;
+  host: string;
+  /** Undefined means: start the embedded PostgreSQL. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  embeddedPgPort: number;
+  encryptionKeys: { id: string; key: Buffer }[];
+  sessionSecret: string;
+  workerConcurrency: number;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  seedSandbox: boolean;
+  sandboxAdminPassword: string | undefined;
+  sandboxVendorPassword: string | undefined;
+  simulators: boolean;
+  simulatorBasePort: number;
+  secureCookies: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parse the environment without touching the disk. */
+export function parseEnv(env: NodeJS.ProcessEnv): z.infer<typeof envSchema> {
+  // Empty strings mean "unset" (as in a copied .env.example).
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => {
+        const name = String(i.path[0] ?? "environment");
+        const got = cleaned[name];
+        const shown = name.includes("KEY") || name.includes("SECRET") || name.includes("PASSWORD") ? "" : ` (got "${got}")`;
+        return `${name} ${i.message}${got === undefined ? "" : shown}`;
+      }),
+    );
+  }
+  const parsed = result.data;
+  const problems: string[] = [];
+  if (parsed.HUB_MODE === "production") {
+    if (!parsed.DATABASE_URL) problems.push("DATABASE_URL is required when HUB_MODE=production");
+    if (!parsed.HUB_ENCRYPTION_KEYS) problems.push("HUB_ENCRYPTION_KEYS is required when HUB_MODE=production");
+    if (!parsed.SESSION_SECRET) problems.push("SESSION_SECRET is required when HUB_MODE=production");
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return parsed;
+}
+
+/**
+ * Sandbox mode keeps generated secrets in the data folder so sessions and
+ * encrypted columns survive restarts; production must be given them.
+ */
+function sandboxSecret(dataDir: string, file: string, make: () => string): string {
+  const p = path.join(dataDir, file);
+  if (fs.existsSync(p)) return fs.readFileSync(p, "utf8").trim();
+  fs.mkdirSync(dataDir, { recursive: true });
+  const value = make();
+  fs.writeFileSync(p, value + "\n", { mode: 0o600 });
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
+  const e = parseEnv(env);
+  const dataDir = path.resolve(e.HUB_DATA_DIR);
+  const encryptionKeys =
+    e.HUB_ENCRYPTION_KEYS ??
+    encryptionKeysSchema.parse(
+      sandboxSecret(dataDir, "encryption-keys", () => `k1:${crypto.randomBytes(32).toString("base64")}`),
+    );
+  const sessionSecret =
+    e.SESSION_SECRET ?? sandboxSecret(dataDir, "session-secret", () => crypto.randomBytes(32).toString("base64url"));
+  return {
+    mode: e.HUB_MODE,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    encryptionKeys,
+    sessionSecret,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    logLevel: e.LOG_LEVEL,
+    seedSandbox: e.HUB_MODE === "sandbox" && e.SANDBOX_SEED,
+    sandboxAdminPassword: e.SANDBOX_ADMIN_PASSWORD,
+    sandboxVendorPassword: e.SANDBOX_VENDOR_PASSWORD,
+    simulators: e.SIMULATORS ?? e.HUB_MODE === "sandbox",
+    simulatorBasePort: e.SIMULATOR_BASE_PORT,
+    secureCookies: e.SECURE_COOKIES ?? e.HUB_MODE === "production",
+  };
+}

@@ -1,0 +1,181 @@
+// Assembles one hub process: database (embedded or external), migrations,
+// the sandbox world, workers, and the web server (Express + Remix + Socket.IO).
+// `role` picks the halves: "all" (default), "web" or "worker".
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import express from "express";
+import { createRequestHandler } from "@remix-run/express";
+import type { ServerBuild } from "@remix-run/node";
+import type { Runner } from "graphile-worker";
+import type { Server as IoServer } from "socket.io";
+import type { HubConfig, Role } from "../config.server";
+import { openDatabase, type Database } from "../db.server";
+import { createLogger, type Logger } from "../log.server";
+import { createVault } from "../crypto/secrets.server";
+import { createHubCookies } from "../auth/cookies.server";
+import { startEmbeddedPostgres, type EmbeddedDatabase } from "./embedded-postgres.server";
+import { migrateDatabase } from "./migrate.server";
+import { startWorkerRunner } from "./worker.server";
+import type { HubContext } from "./context.server";
+import { createHealthRouter } from "../http/health.server";
+import { createApiRouter } from "../http/api.server";
+import { requestLog } from "../http/request-log.server";
+import { attachRealtime } from "../realtime/gateway.server";
+import { seedSandbox, type SandboxCredentials } from "../seed/demo-world.server";
+import { startSandboxSimulators } from "../../simulators/index";
+import type { RunningSimulator } from "../../simulators/harness";
+
+export interface RunningHub {
+  ctx: HubContext;
+  /** Base URL of the web server, when this process serves HTTP. */
+  url: string | null;
+  io: IoServer | null;
+  sandboxCredentials: SandboxCredentials | null;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: HubConfig;
+  role?: Role;
+  logger?: Logger;
+  /** Path of the Remix server build (default: build/index.js under the working directory). */
+  buildPath?: string;
+}
+
+export async function startHub(opts: StartOptions): Promise<RunningHub> {
+  const { config } = opts;
+  const role = opts.role ?? "all";
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        log.error({ err }, "shutdown step failed");
+      }
+    }
+  };
+
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const embedded: EmbeddedDatabase = await startEmbeddedPostgres({
+        dataDir: config.dataDir,
+        port: config.embeddedPgPort,
+        log: (line) => log.debug({ component: "embedded-postgres" }, line),
+      });
+      cleanups.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+      log.info({ port: config.embeddedPgPort, dataDir: config.dataDir }, "embedded PostgreSQL started");
+    }
+
+    const database: Database = openDatabase(databaseUrl);
+    cleanups.push(() => database.close());
+    await migrateDatabase(database, databaseUrl);
+
+    let runner: Runner | null = null;
+    const startedAt = new Date();
+    const ctx: HubContext = {
+      config,
+      role,
+      instanceId: `${os.hostname()}:${process.pid}:${role}`,
+      db: database.db,
+      database,
+      databaseUrl,
+      log,
+      vault: createVault(config.encryptionKeys),
+      cookies: createHubCookies(config.sessionSecret, config.secureCookies),
+      status: () => ({ workersRunning: runner !== null, startedAt }),
+    };
+
+    let sandboxCredentials: SandboxCredentials | null = null;
+    if (config.seedSandbox && role !== "worker") {
+      sandboxCredentials = await seedSandbox(ctx);
+    }
+
+    if (role !== "web") {
+      const r = await startWorkerRunner(ctx);
+      runner = r;
+      cleanups.push(async () => {
+        runner = null;
+        await r.stop();
+      });
+      log.info({ concurrency: config.workerConcurrency }, "workers started");
+    }
+
+    let url: string | null = null;
+    let io: IoServer | null = null;
+    if (role !== "worker") {
+      if (config.simulators) {
+        const sims: RunningSimulator[] = await startSandboxSimulators(config.simulatorBasePort);
+        cleanups.push(async () => {
+          await Promise.all(sims.map((s) => s.close()));
+        });
+      }
+      const web = await startWeb(ctx, opts.buildPath);
+      io = web.io;
+      url = web.url;
+      cleanups.push(web.stop);
+      log.info({ url }, "web server listening");
+    }
+
+    return { ctx, url, io, sandboxCredentials, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+async function startWeb(
+  ctx: HubContext,
+  buildPath?: string,
+): Promise<{ url: string; io: IoServer; stop: () => Promise<void> }> {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(requestLog(ctx.log));
+  app.use(createHealthRouter(ctx));
+  app.use("/api/v1", createApiRouter(ctx));
+
+  const build = (await import(
+    pathToFileURL(buildPath ?? path.resolve("build/index.js")).href
+  )) as ServerBuild;
+  // Fingerprinted assets never change; everything else in public/ briefly cached.
+  app.use("/build", express.static(path.resolve("public/build"), { immutable: true, maxAge: "1y" }));
+  app.use(express.static(path.resolve("public"), { maxAge: "1h" }));
+  app.all(
+    "*",
+    createRequestHandler({
+      build,
+      mode: ctx.config.mode === "production" ? "production" : "development",
+      getLoadContext: (req, res) => ({ hub: ctx, clientIp: req.ip ?? "unknown", requestId: String(res.locals.requestId ?? "") }),
+    }),
+  );
+
+  const server = http.createServer(app);
+  const io = attachRealtime(server, ctx);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(ctx.config.port, ctx.config.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : ctx.config.port;
+  const host = ctx.config.host === "0.0.0.0" || ctx.config.host === "::" ? "localhost" : ctx.config.host;
+
+  return {
+    url: `http://${host}:${port}`,
+    io,
+    stop: async () => {
+      // Stop accepting, let in-flight requests finish (bounded), then cut the rest.
+      // io.close() disconnects sockets and closes the http.Server; its callback fires once closed.
+      const timer = setTimeout(() => server.closeAllConnections(), 5000);
+      await new Promise<void>((resolve) => {
+        void io.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      clearTimeout(timer);
+    },
+  };
+}

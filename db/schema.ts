@@ -1,0 +1,370 @@
+// The hub's domain model. One schema for every later feature to extend, so
+// core-field sync, mappings, connections, webhooks, messaging and ops share
+// the same tables instead of each inventing its own.
+// Columns ending in `_enc` hold AES-256-GCM ciphertext (app/crypto/secrets.server.ts);
+// columns ending in `_hash` hold one-way hashes. Neither ever holds plaintext.
+import { sql } from "drizzle-orm";
+import {
+  pgTable,
+  pgEnum,
+  uuid,
+  text,
+  integer,
+  bigint,
+  bigserial,
+  boolean,
+  timestamp,
+  jsonb,
+  primaryKey,
+  uniqueIndex,
+  index,
+  check,
+} from "drizzle-orm/pg-core";
+
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
+
+// ---------------------------------------------------------------- people
+export const userRole = pgEnum("user_role", ["admin", "integration", "ops", "vendor"]);
+
+export const suppliers = pgTable("suppliers", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  name: text("name").notNull(),
+  /** photographer, caterer, florist, venue, ... */
+  kind: text("kind").notNull(),
+  email: text("email"),
+  phone: text("phone"),
+  timezone: text("timezone").notNull().default("UTC"),
+  /** Vendor-owned settings, e.g. arrival offsets for calendar events. */
+  settings: jsonb("settings").$type<Record<string, unknown>>().notNull().default({}),
+  createdAt: createdAt(),
+});
+
+/** Staff (admin, integration, ops) and vendor users share one table; vendors belong to one supplier. */
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    role: userRole("role").notNull(),
+    supplierId: uuid("supplier_id").references(() => suppliers.id, { onDelete: "cascade" }),
+    passwordHash: text("password_hash").notNull(),
+    disabledAt: timestamp("disabled_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("users_email_key").on(sql`lower(${t.email})`),
+    check("users_vendor_has_supplier", sql`(${t.role} = 'vendor') = (${t.supplierId} is not null)`),
+  ],
+);
+
+/** Server-side sessions: the cookie carries a random token, the table only its SHA-256. */
+export const sessions = pgTable(
+  "sessions",
+  {
+    idHash: text("id_hash").primaryKey(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    userAgent: text("user_agent"),
+    ip: text("ip"),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
+/** Failed and successful sign-ins, kept in the database so throttling holds across web processes. */
+export const loginAttempts = pgTable(
+  "login_attempts",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    emailKey: text("email_key").notNull(),
+    ip: text("ip").notNull(),
+    succeeded: boolean("succeeded").notNull(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("login_attempts_email_at_idx").on(t.emailKey, t.at), index("login_attempts_ip_at_idx").on(t.ip, t.at)],
+);
+
+export const apiTokenKind = pgEnum("api_token_kind", ["wedme", "wedsync", "supplier", "ops"]);
+
+/** Bearer tokens for the JSON API: `whub_<prefix>_<secret>`; only the SHA-256 is stored. */
+export const apiTokens = pgTable(
+  "api_tokens",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    name: text("name").notNull(),
+    kind: apiTokenKind("kind").notNull(),
+    supplierId: uuid("supplier_id").references(() => suppliers.id, { onDelete: "cascade" }),
+    prefix: text("prefix").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    scopes: text("scopes").array().notNull().default(sql`'{}'::text[]`),
+    createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("api_tokens_hash_key").on(t.tokenHash),
+    check("api_tokens_supplier_kind", sql`(${t.kind} = 'supplier') = (${t.supplierId} is not null)`),
+  ],
+);
+
+// ---------------------------------------------------------------- weddings
+export const couples = pgTable("couples", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  /** Shown in lists; the authoritative names live in core fields. */
+  displayName: text("display_name").notNull(),
+  /** Set by ops; null means automatic (48 h before the wedding). */
+  weddingDayOverride: boolean("wedding_day_override"),
+  createdAt: createdAt(),
+});
+
+/** The current core fields of a couple; `version` drives optimistic concurrency. */
+export const coreFields = pgTable("core_fields", {
+  coupleId: uuid("couple_id")
+    .primaryKey()
+    .references(() => couples.id, { onDelete: "cascade" }),
+  version: integer("version").notNull(),
+  fields: jsonb("fields").$type<Record<string, unknown>>().notNull(),
+  /** Last event sequence written for this couple; the next event takes seq + 1 (gapless). */
+  lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
+  updatedAt: updatedAt(),
+});
+
+/** Every version ever written, with its field-level diff, source and actor. */
+export const coreFieldVersions = pgTable(
+  "core_field_versions",
+  {
+    coupleId: uuid("couple_id")
+      .notNull()
+      .references(() => couples.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    fields: jsonb("fields").$type<Record<string, unknown>>().notNull(),
+    diff: jsonb("diff").$type<Record<string, { old: unknown; new: unknown }>>().notNull(),
+    source: text("source").notNull(),
+    actor: text("actor").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.coupleId, t.version] })],
+);
+
+export const supplierCouples = pgTable(
+  "supplier_couples",
+  {
+    supplierId: uuid("supplier_id")
+      .notNull()
+      .references(() => suppliers.id, { onDelete: "cascade" }),
+    coupleId: uuid("couple_id")
+      .notNull()
+      .references(() => couples.id, { onDelete: "cascade" }),
+    /** Vendor-owned data about this wedding (arrival time, notes, availability). */
+    vendorFields: jsonb("vendor_fields").$type<Record<string, unknown>>().notNull().default({}),
+    vendorVersion: integer("vendor_version").notNull().default(0),
+    connectedAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.supplierId, t.coupleId] }), index("supplier_couples_couple_idx").on(t.coupleId)],
+);
+
+/**
+ * The outbox: one row per change, gapless `seq` per couple. Realtime pushes,
+ * outbound webhooks, calendars and the audit trail all read from here.
+ */
+export const events = pgTable(
+  "events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    coupleId: uuid("couple_id")
+      .notNull()
+      .references(() => couples.id, { onDelete: "cascade" }),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    type: text("type").notNull(),
+    changedFields: jsonb("changed_fields").$type<Record<string, { old: unknown; new: unknown }>>().notNull(),
+    version: integer("version").notNull(),
+    source: text("source").notNull(),
+    actor: text("actor").notNull(),
+    occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("events_couple_seq_key").on(t.coupleId, t.seq)],
+);
+
+// ---------------------------------------------------------------- connectors
+/** Staff settings for a catalog connector (the catalog itself is code: app/connectors). */
+export const connectors = pgTable("connectors", {
+  id: text("id").primaryKey(),
+  enabled: boolean("enabled").notNull().default(true),
+  settings: jsonb("settings").$type<Record<string, unknown>>().notNull().default({}),
+  /** OAuth client secret, API keys of the hub itself. */
+  secretsEnc: text("secrets_enc"),
+  updatedAt: updatedAt(),
+});
+
+export const connectionStatus = pgEnum("connection_status", ["active", "needs_reconnect", "disconnected"]);
+
+/** A vendor's account at a provider. */
+export const connections = pgTable(
+  "connections",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    supplierId: uuid("supplier_id")
+      .notNull()
+      .references(() => suppliers.id, { onDelete: "cascade" }),
+    connectorId: text("connector_id").notNull(),
+    status: connectionStatus("status").notNull().default("active"),
+    accountLabel: text("account_label"),
+    scopes: text("scopes").array().notNull().default(sql`'{}'::text[]`),
+    credentialsEnc: text("credentials_enc"),
+    tokenExpiresAt: timestamp("token_expires_at", { withTimezone: true }),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("connections_supplier_idx").on(t.supplierId)],
+);
+
+// ---------------------------------------------------------------- mappings
+export const mappings = pgTable("mappings", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  slug: text("slug").notNull().unique(),
+  name: text("name").notNull(),
+  /** e.g. { connector: "tave", object: "client" } */
+  source: jsonb("source").$type<Record<string, unknown>>().notNull(),
+  /** e.g. { kind: "core-fields" } or { kind: "provider-payload", connector: "google-calendar" } */
+  target: jsonb("target").$type<Record<string, unknown>>().notNull(),
+  createdAt: createdAt(),
+});
+
+export const mappingVersions = pgTable(
+  "mapping_versions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    mappingId: uuid("mapping_id")
+      .notNull()
+      .references(() => mappings.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    status: text("status", { enum: ["draft", "published"] }).notNull(),
+    expression: text("expression").notNull(),
+    cases: jsonb("cases").$type<unknown[]>().notNull().default([]),
+    publishedAt: timestamp("published_at", { withTimezone: true }),
+    publishedBy: uuid("published_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("mapping_versions_mapping_version_key").on(t.mappingId, t.version)],
+);
+
+export const syncRuns = pgTable(
+  "sync_runs",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    connectionId: uuid("connection_id").references(() => connections.id, { onDelete: "set null" }),
+    kind: text("kind").notNull(),
+    status: text("status", { enum: ["queued", "running", "succeeded", "failed", "cancelled"] }).notNull(),
+    mappingVersionId: uuid("mapping_version_id").references(() => mappingVersions.id),
+    counts: jsonb("counts").$type<Record<string, number>>().notNull().default({}),
+    errors: jsonb("errors").$type<unknown[]>().notNull().default([]),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("sync_runs_connection_idx").on(t.connectionId)],
+);
+
+// ---------------------------------------------------------------- webhooks
+export const webhookEndpoints = pgTable("webhook_endpoints", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  direction: text("direction", { enum: ["in", "out"] }).notNull(),
+  supplierId: uuid("supplier_id").references(() => suppliers.id, { onDelete: "cascade" }),
+  name: text("name").notNull(),
+  url: text("url"),
+  eventTypes: text("event_types").array().notNull().default(sql`'{}'::text[]`),
+  /** Inbound: the verification scheme and its options (never the secret itself). */
+  verification: jsonb("verification").$type<Record<string, unknown>>().notNull().default({}),
+  secretEnc: text("secret_enc"),
+  mappingId: uuid("mapping_id").references(() => mappings.id, { onDelete: "set null" }),
+  status: text("status", { enum: ["active", "disabled"] }).notNull().default("active"),
+  createdAt: createdAt(),
+});
+
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    endpointId: uuid("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    /** Inbound: the sender's delivery id (dedupe); outbound: the event's id. */
+    externalId: text("external_id"),
+    eventId: bigint("event_id", { mode: "number" }).references(() => events.id, { onDelete: "set null" }),
+    status: text("status").notNull(),
+    headers: jsonb("headers").$type<Record<string, string>>().notNull().default({}),
+    body: text("body"),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("webhook_deliveries_endpoint_external_key").on(t.endpointId, t.externalId)],
+);
+
+// ---------------------------------------------------------------- messaging
+export const messages = pgTable(
+  "messages",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    channel: text("channel", { enum: ["email", "sms", "push"] }).notNull(),
+    recipient: text("recipient").notNull(),
+    template: text("template").notNull(),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
+    priority: integer("priority").notNull().default(0),
+    idempotencyKey: text("idempotency_key").notNull(),
+    status: text("status").notNull().default("queued"),
+    provider: text("provider"),
+    coupleId: uuid("couple_id").references(() => couples.id, { onDelete: "set null" }),
+    supplierId: uuid("supplier_id").references(() => suppliers.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("messages_idempotency_key").on(t.idempotencyKey)],
+);
+
+// ---------------------------------------------------------------- operations
+/**
+ * Append-only audit trail: who did what, with before and after.
+ * A trigger (migration 0001) refuses UPDATE and DELETE.
+ */
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    actorType: text("actor_type", { enum: ["user", "api_token", "system"] }).notNull(),
+    actorId: text("actor_id"),
+    actorLabel: text("actor_label").notNull(),
+    action: text("action").notNull(),
+    entityType: text("entity_type").notNull(),
+    entityId: text("entity_id"),
+    before: jsonb("before"),
+    after: jsonb("after"),
+  },
+  (t) => [index("audit_log_at_idx").on(t.at), index("audit_log_entity_idx").on(t.entityType, t.entityId)],
+);
+
+/**
+ * One row per execution of a diagnostic job: proves a job queued once runs
+ * once across every worker process sharing the database.
+ */
+export const jobExecutions = pgTable(
+  "job_executions",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    task: text("task").notNull(),
+    jobKey: text("job_key").notNull(),
+    workerId: text("worker_id").notNull(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("job_executions_key_idx").on(t.jobKey)],
+);

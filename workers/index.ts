@@ -1,0 +1,10 @@
+// The graphile-worker task list. Tasks stay thin: parse the payload, call a domain function.
+import type { TaskList } from "graphile-worker";
+import type { HubContext } from "../app/runtime/context.server";
+import { diagnosticsPing } from "./diagnostics-ping";
+
+export function createTaskList(ctx: HubContext): TaskList {
+  return {
+    diagnostics_ping: diagnosticsPing(ctx),
+  };
+}
