@@ -18,29 +18,30 @@ const port = z.coerce
   .max(65535, "must be between 0 and 65535");
 
 /** `kid:base64key,kid2:base64key`: the first key encrypts, all keys decrypt (rotation). */
-const encryptionKeysSchema = z
-  .string()
-  .transform((raw, ctx) => {
-    const keys: { id: string; key: Buffer }[] = [];
-    for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
-      const [id, b64] = part.split(":");
-      const key = b64 ? Buffer.from(b64, "base64") : Buffer.alloc(0);
-      if (!id || !/^[a-z0-9_-]{1,32}$/i.test(id) || key.length !== 32) {
-        ctx.addIssue({
-          code: "custom",
-          message:
-            'must be a comma-separated list of "keyId:base64" entries, each key 32 bytes (generate one with: openssl rand -base64 32)',
-        });
-        return z.NEVER;
-      }
-      keys.push({ id, key });
-    }
-    if (keys.length === 0) {
-      ctx.addIssue({ code: "custom", message: "must name at least one key" });
+const encryptionKeysSchema = z.string().transform((raw, ctx) => {
+  const keys: { id: string; key: Buffer }[] = [];
+  for (const part of raw
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [id, b64] = part.split(":");
+    const key = b64 ? Buffer.from(b64, "base64") : Buffer.alloc(0);
+    if (!id || !/^[a-z0-9_-]{1,32}$/i.test(id) || key.length !== 32) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          'must be a comma-separated list of "keyId:base64" entries, each key 32 bytes (generate one with: openssl rand -base64 32)',
+      });
       return z.NEVER;
     }
-    return keys;
-  });
+    keys.push({ id, key });
+  }
+  if (keys.length === 0) {
+    ctx.addIssue({ code: "custom", message: "must name at least one key" });
+    return z.NEVER;
+  }
+  return keys;
+});
 
 const envSchema = z.object({
   HUB_MODE: z.enum(["sandbox", "production"], { error: 'must be "sandbox" or "production"' }).default("sandbox"),
@@ -94,7 +95,7 @@ export class ConfigError extends Error {
 }
 
 /** Parse the environment without touching the disk. */
-export function parseEnv(env: NodeJS.ProcessEnv): z.infer<typeof envSchema> {
+export function parseEnv(env: Record<string, string | undefined>): z.infer<typeof envSchema> {
   // Empty strings mean "unset" (as in a copied .env.example).
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const result = envSchema.safeParse(cleaned);
@@ -132,7 +133,7 @@ function sandboxSecret(dataDir: string, file: string, make: () => string): strin
   return value;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
+export function loadConfig(env: Record<string, string | undefined> = process.env): HubConfig {
   const e = parseEnv(env);
   const dataDir = path.resolve(e.HUB_DATA_DIR);
   const encryptionKeys =

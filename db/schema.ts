@@ -102,7 +102,10 @@ export const apiTokens = pgTable(
     supplierId: uuid("supplier_id").references(() => suppliers.id, { onDelete: "cascade" }),
     prefix: text("prefix").notNull(),
     tokenHash: text("token_hash").notNull(),
-    scopes: text("scopes").array().notNull().default(sql`'{}'::text[]`),
+    scopes: text("scopes")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
     createdAt: createdAt(),
     lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
@@ -216,7 +219,10 @@ export const connections = pgTable(
     connectorId: text("connector_id").notNull(),
     status: connectionStatus("status").notNull().default("active"),
     accountLabel: text("account_label"),
-    scopes: text("scopes").array().notNull().default(sql`'{}'::text[]`),
+    scopes: text("scopes")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     credentialsEnc: text("credentials_enc"),
     tokenExpiresAt: timestamp("token_expires_at", { withTimezone: true }),
     lastError: text("last_error"),
@@ -280,12 +286,17 @@ export const webhookEndpoints = pgTable("webhook_endpoints", {
   supplierId: uuid("supplier_id").references(() => suppliers.id, { onDelete: "cascade" }),
   name: text("name").notNull(),
   url: text("url"),
-  eventTypes: text("event_types").array().notNull().default(sql`'{}'::text[]`),
+  eventTypes: text("event_types")
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
   /** Inbound: the verification scheme and its options (never the secret itself). */
   verification: jsonb("verification").$type<Record<string, unknown>>().notNull().default({}),
   secretEnc: text("secret_enc"),
   mappingId: uuid("mapping_id").references(() => mappings.id, { onDelete: "set null" }),
-  status: text("status", { enum: ["active", "disabled"] }).notNull().default("active"),
+  status: text("status", { enum: ["active", "disabled"] })
+    .notNull()
+    .default("active"),
   createdAt: createdAt(),
 });
 

@@ -64,18 +64,14 @@ const faultPatchSchema = z.strictObject({
   hangRate: rate.optional(),
 });
 
-type ParseResult =
-  { ok: true; patch: Partial<FaultSettings> } | { ok: false; message: string };
+type ParseResult = { ok: true; patch: Partial<FaultSettings> } | { ok: false; message: string };
 
 function parseFaultPatch(input: unknown): ParseResult {
   const result = faultPatchSchema.safeParse(input);
   if (result.success) return { ok: true, patch: result.data };
   // One line per problem, e.g. "errorRate: Too big: expected number to be <=1".
   const message = result.error.issues
-    .map(
-      (issue) =>
-        `${issue.path.length ? issue.path.join(".") : "body"}: ${issue.message}`,
-    )
+    .map((issue) => `${issue.path.length ? issue.path.join(".") : "body"}: ${issue.message}`)
     .join("; ");
   return { ok: false, message: `Invalid fault settings: ${message}` };
 }
@@ -93,10 +89,7 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-function errorBody(
-  code: number,
-  message: string,
-): { error: { code: number; message: string } } {
+function errorBody(code: number, message: string): { error: { code: number; message: string } } {
   return { error: { code, message } };
 }
 
@@ -127,6 +120,7 @@ export async function startSimulator(
   // Latency timers are tracked so close() does not leave the process waiting on them.
   const pendingTimers = new Set<NodeJS.Timeout>();
   let closed = false;
+  // eslint-disable-next-line prefer-const -- assigned once listening; baseUrl() reads it earlier and must throw a clear error, not hit the TDZ
   let url: string | undefined;
 
   const ctx: SimulatorContext = {
@@ -170,9 +164,7 @@ export async function startSimulator(
     res.json({ ok: true, name: def.name });
   });
   control.use((req, res) => {
-    res
-      .status(404)
-      .json(errorBody(404, `No route ${req.method} ${req.originalUrl}`));
+    res.status(404).json(errorBody(404, `No route ${req.method} ${req.originalUrl}`));
   });
   app.use("/__sim", control);
 
@@ -205,9 +197,7 @@ export async function startSimulator(
         res.status(429).json(errorBody(429, message));
       } else if (fault === "error") {
         counters.injectedErrors++;
-        res
-          .status(current.errorStatus)
-          .json(errorBody(current.errorStatus, message));
+        res.status(current.errorStatus).json(errorBody(current.errorStatus, message));
       } else {
         next();
       }
@@ -231,9 +221,7 @@ export async function startSimulator(
   app.use(router);
 
   app.use((req: Request, res: Response) => {
-    res
-      .status(404)
-      .json(errorBody(404, `No route ${req.method} ${req.originalUrl}`));
+    res.status(404).json(errorBody(404, `No route ${req.method} ${req.originalUrl}`));
   });
 
   // Four-argument signature is how express recognises an error handler.
@@ -243,13 +231,7 @@ export async function startSimulator(
       return;
     }
     // Honour http-errors style statuses (e.g. 400 from a body parser), else 500.
-    const raw =
-      typeof err === "object" &&
-      err !== null &&
-      "status" in err &&
-      typeof err.status === "number"
-        ? err.status
-        : 500;
+    const raw = typeof err === "object" && err !== null && "status" in err && typeof err.status === "number" ? err.status : 500;
     const status = raw >= 400 && raw <= 599 ? raw : 500;
     const message = err instanceof Error ? err.message : String(err);
     res.status(status).json(errorBody(status, message));
@@ -279,8 +261,7 @@ export async function startSimulator(
     faults: () => ({ ...settings }),
     setFaults(patch) {
       const parsed = parseFaultPatch(patch);
-      if (!parsed.ok)
-        throw new Error(`Simulator ${def.name}: ${parsed.message}`);
+      if (!parsed.ok) throw new Error(`Simulator ${def.name}: ${parsed.message}`);
       settings = { ...settings, ...parsed.patch };
       return { ...settings };
     },

@@ -9,9 +9,7 @@ export const simulatorRegistry: SimulatorDefinition[] = [];
 // Starts every registered simulator on basePort + index, so ports are stable
 // and predictable for the sandbox console. If one fails to start, the ones
 // already running are closed so no listeners leak.
-export async function startSandboxSimulators(
-  basePort: number,
-): Promise<RunningSimulator[]> {
+export async function startSandboxSimulators(basePort: number): Promise<RunningSimulator[]> {
   const running: RunningSimulator[] = [];
   try {
     for (const [index, def] of simulatorRegistry.entries()) {

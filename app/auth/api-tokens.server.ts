@@ -16,7 +16,9 @@ export const newApiTokenSchema = z
     name: z.string().trim().min(1, "must not be empty").max(100),
     kind: z.enum(["wedme", "wedsync", "supplier", "ops"], { error: "must be wedme, wedsync, supplier or ops" }),
     supplierId: z.uuid("must be a supplier id").optional(),
-    scopes: z.array(z.enum(API_SCOPES, { error: `each scope must be one of ${API_SCOPES.join(", ")}` })).min(1, "name at least one scope"),
+    scopes: z
+      .array(z.enum(API_SCOPES, { error: `each scope must be one of ${API_SCOPES.join(", ")}` }))
+      .min(1, "name at least one scope"),
   })
   .refine((t) => (t.kind === "supplier") === Boolean(t.supplierId), {
     message: "a supplier token needs a supplier id, and only supplier tokens have one",

@@ -38,7 +38,10 @@ export async function userForSession(db: DbOrTx, token: string): Promise<(User &
 }
 
 export async function revokeSession(db: DbOrTx, token: string): Promise<void> {
-  await db.update(sessions).set({ revokedAt: sql`now()` }).where(eq(sessions.idHash, sha256(token)));
+  await db
+    .update(sessions)
+    .set({ revokedAt: sql`now()` })
+    .where(eq(sessions.idHash, sha256(token)));
 }
 
 export async function revokeUserSessions(db: DbOrTx, userId: string): Promise<void> {

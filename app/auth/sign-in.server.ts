@@ -35,7 +35,11 @@ export async function signIn(
   }
   await db.insert(loginAttempts).values({ emailKey, ip: input.ip, succeeded: true });
   const session = await createSession(db, user.id, { ip: input.ip, userAgent: input.userAgent });
-  await recordAudit(db, { type: "user", id: user.id, label: user.email }, { action: "session.sign_in", entityType: "user", entityId: user.id });
+  await recordAudit(
+    db,
+    { type: "user", id: user.id, label: user.email },
+    { action: "session.sign_in", entityType: "user", entityId: user.id },
+  );
   const { passwordHash: _hash, disabled: _disabled, ...publicUser } = user;
   return { user: publicUser, ...session };
 }

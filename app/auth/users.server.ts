@@ -18,13 +18,18 @@ export interface User {
   supplierId: string | null;
 }
 
+export const passwordSchema = z
+  .string()
+  .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
+  .max(200, "must be at most 200 characters");
+
 export const newUserSchema = z
   .object({
     email: z.email("must be an email address like name@example.com").max(254),
     name: z.string().trim().min(1, "must not be empty").max(200),
     role: z.enum(["admin", "integration", "ops", "vendor"], { error: "must be admin, integration, ops or vendor" }),
     supplierId: z.uuid("must be a supplier id").optional(),
-    password: z.string().min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`).max(200),
+    password: passwordSchema,
   })
   .refine((u) => (u.role === "vendor") === Boolean(u.supplierId), {
     message: "a vendor user needs a supplier, and only vendor users have one",
@@ -72,7 +77,10 @@ export async function createUser(db: DbOrTx, input: NewUser, actor: Actor): Prom
   return user;
 }
 
-export async function findUserByEmail(db: DbOrTx, email: string): Promise<(User & { passwordHash: string; disabled: boolean }) | null> {
+export async function findUserByEmail(
+  db: DbOrTx,
+  email: string,
+): Promise<(User & { passwordHash: string; disabled: boolean }) | null> {
   const [row] = await db
     .select()
     .from(users)
@@ -86,4 +94,20 @@ export function toUser(row: typeof users.$inferSelect): User {
 
 export function isStaff(user: User): boolean {
   return user.role !== "vendor";
+}
+
+/** Set a new password and sign the user out everywhere. */
+export async function setPassword(db: DbOrTx, email: string, password: string, actor: Actor): Promise<User> {
+  const check = passwordSchema.safeParse(password);
+  if (!check.success)
+    throw new ValidationError("The password was not changed", { password: check.error.issues.map((i) => i.message) });
+  const user = await findUserByEmail(db, email);
+  if (!user) throw new NotFoundError(`No user with email ${email}`);
+  await db
+    .update(users)
+    .set({ passwordHash: await hashPassword(password) })
+    .where(eq(users.id, user.id));
+  await db.execute(sql`update sessions set revoked_at = now() where user_id = ${user.id} and revoked_at is null`);
+  await recordAudit(db, actor, { action: "user.password_reset", entityType: "user", entityId: user.id });
+  return toUser({ ...user, disabledAt: null, createdAt: new Date() });
 }

@@ -5,7 +5,13 @@ export interface CoreFieldsViewProps {
     fields: Record<string, unknown>;
     updatedAt: string | Date;
     suppliers: { id: string; name: string; kind: string }[];
-    history: { version: number; source: string; actor: string; createdAt: string | Date; diff: Record<string, { old: unknown; new: unknown }> }[];
+    history: {
+      version: number;
+      source: string;
+      actor: string;
+      createdAt: string | Date;
+      diff: Record<string, { old: unknown; new: unknown }>;
+    }[];
   };
 }
 

@@ -1,7 +1,17 @@
 import { EmptyState } from "./Shell";
 import type { SectionRows } from "~/dashboard/sections.server";
 
-export function SectionPage({ title, emptyTitle, data, children }: { title: string; emptyTitle: string; data: SectionRows; children: React.ReactNode }) {
+export function SectionPage({
+  title,
+  emptyTitle,
+  data,
+  children,
+}: {
+  title: string;
+  emptyTitle: string;
+  data: SectionRows;
+  children: React.ReactNode;
+}) {
   return (
     <>
       <h1>{title}</h1>

@@ -25,7 +25,17 @@ export const CONSOLE_NAV: NavItem[] = [
   { to: "/console/audit", label: "Audit log" },
 ];
 
-export function Shell({ user, nav, area, children }: { user: ShellUser; nav: NavItem[]; area: string; children: React.ReactNode }) {
+export function Shell({
+  user,
+  nav,
+  area,
+  children,
+}: {
+  user: ShellUser;
+  nav: NavItem[];
+  area: string;
+  children: React.ReactNode;
+}) {
   return (
     <div className="shell">
       <a className="skip-link" href="#main">

@@ -48,7 +48,7 @@ export function createVault(keys: EncryptionKey[]): Vault {
     encrypt,
     decrypt,
     encryptJson: (value) => encrypt(JSON.stringify(value)),
-    decryptJson: <T,>(c: string) => JSON.parse(decrypt(c)) as T,
+    decryptJson: <T>(c: string) => JSON.parse(decrypt(c)) as T,
     keyIdOf: (c) => c.split(".")[1] ?? "",
   };
 }

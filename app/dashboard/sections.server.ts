@@ -17,7 +17,10 @@ export async function sectionRows(db: DbOrTx, section: SectionName): Promise<Sec
   switch (section) {
     case "connectors": {
       const rows = await db.select().from(connectors).orderBy(connectors.id).limit(100);
-      return { columns: ["Connector", "Enabled", "Updated"], rows: rows.map((r) => [r.id, r.enabled ? "yes" : "no", fmt(r.updatedAt)]) };
+      return {
+        columns: ["Connector", "Enabled", "Updated"],
+        rows: rows.map((r) => [r.id, r.enabled ? "yes" : "no", fmt(r.updatedAt)]),
+      };
     }
     case "connections": {
       const rows = await db.select().from(connections).orderBy(desc(connections.createdAt)).limit(100);
@@ -32,7 +35,10 @@ export async function sectionRows(db: DbOrTx, section: SectionName): Promise<Sec
     }
     case "sync-runs": {
       const rows = await db.select().from(syncRuns).orderBy(desc(syncRuns.createdAt)).limit(100);
-      return { columns: ["Kind", "Status", "Started", "Finished"], rows: rows.map((r) => [r.kind, r.status, fmt(r.startedAt), fmt(r.finishedAt)]) };
+      return {
+        columns: ["Kind", "Status", "Started", "Finished"],
+        rows: rows.map((r) => [r.kind, r.status, fmt(r.startedAt), fmt(r.finishedAt)]),
+      };
     }
     case "webhooks": {
       const rows = await db.select().from(webhookEndpoints).orderBy(desc(webhookEndpoints.createdAt)).limit(100);

@@ -41,7 +41,11 @@ export async function dashboardSummary(db: DbOrTx): Promise<DashboardSummary> {
     connections: c.connections,
     connectionsNeedingReconnect: c.reconnect,
     eventsLast24h: c.events24h,
-    queue: queue.rows.map((r) => ({ task: r.task, waiting: r.waiting, oldestSeconds: r.oldest === null ? null : Math.max(0, Math.round(r.oldest)) })),
+    queue: queue.rows.map((r) => ({
+      task: r.task,
+      waiting: r.waiting,
+      oldestSeconds: r.oldest === null ? null : Math.max(0, Math.round(r.oldest)),
+    })),
     recentJobs: recent.rows.map((r) => ({ task: r.task, jobKey: r.job_key, workerId: r.worker_id, at: new Date(r.at) })),
   };
 }

@@ -22,7 +22,8 @@ export function createApiRouter(ctx: HubContext): express.Router {
         const match = /^Bearer\s+(\S+)$/i.exec(header);
         if (!match) throw new UnauthorizedError("Send an API token as 'Authorization: Bearer <token>'.");
         const principal = await authenticateApiToken(ctx.db, match[1]!);
-        if (!principal) throw new UnauthorizedError("This API token is unknown or has been revoked. Create a new one in the console.");
+        if (!principal)
+          throw new UnauthorizedError("This API token is unknown or has been revoked. Create a new one in the console.");
         if (!principal.scopes.includes(scope)) throw new ForbiddenError(`This API token lacks the "${scope}" scope.`);
         await handler(req, res, principal);
       } catch (err) {
@@ -30,7 +31,9 @@ export function createApiRouter(ctx: HubContext): express.Router {
       }
     };
 
-  const pingBody = z.object({ count: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(1) });
+  const pingBody = z.object({
+    count: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(1),
+  });
 
   router.post(
     "/diagnostics/ping",
@@ -43,7 +46,9 @@ export function createApiRouter(ctx: HubContext): express.Router {
   );
 
   router.use((req, res) => {
-    res.status(404).json({ error: { code: "not_found", message: `No API route ${req.method} ${req.path}. See /api/v1/openapi.json.` } });
+    res
+      .status(404)
+      .json({ error: { code: "not_found", message: `No API route ${req.method} ${req.path}. See /api/v1/openapi.json.` } });
   });
 
   router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

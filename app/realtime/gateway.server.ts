@@ -38,7 +38,11 @@ export function attachRealtime(server: http.Server, ctx: HubContext): Server {
   return io;
 }
 
-async function identify(cookieHeader: string | undefined, auth: Record<string, unknown>, ctx: HubContext): Promise<SocketIdentity | null> {
+async function identify(
+  cookieHeader: string | undefined,
+  auth: Record<string, unknown>,
+  ctx: HubContext,
+): Promise<SocketIdentity | null> {
   if (typeof auth.token === "string") {
     const p = await authenticateApiToken(ctx.db, auth.token);
     return p ? { kind: "api_token", id: p.tokenId, staff: p.kind === "ops", supplierId: p.supplierId } : null;

@@ -17,7 +17,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
   await readVerifiedForm(request, context);
   const keys = await context.hub.db.transaction(async (tx) => {
     const queued = await queueDiagnosticPings(tx, 1);
-    await recordAudit(tx, { type: "user", id: user.id, label: user.email }, { action: "diagnostics.ping", entityType: "job", entityId: queued[0] });
+    await recordAudit(
+      tx,
+      { type: "user", id: user.id, label: user.email },
+      { action: "diagnostics.ping", entityType: "job", entityId: queued[0] },
+    );
     return queued;
   });
   return data({ queued: keys[0] });

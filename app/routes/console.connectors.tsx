@@ -13,7 +13,10 @@ export default function Page() {
   const { data } = useLoaderData<typeof loader>();
   return (
     <SectionPage title="Connectors" emptyTitle="No connector settings yet" data={data}>
-      <p>The connector catalog (Google, Outlook, CalDAV, Tave, HoneyBook, 17hats, LightBlue, Resend, SendGrid, SES, Twilio) is being built. Until then no connector has staff settings.</p>
+      <p>
+        The connector catalog (Google, Outlook, CalDAV, Tave, HoneyBook, 17hats, LightBlue, Resend, SendGrid, SES, Twilio) is
+        being built. Until then no connector has staff settings.
+      </p>
     </SectionPage>
   );
 }

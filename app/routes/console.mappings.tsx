@@ -13,7 +13,9 @@ export default function Page() {
   const { data } = useLoaderData<typeof loader>();
   return (
     <SectionPage title="Mappings" emptyTitle="No mappings yet" data={data}>
-      <p>Field mappings from external payloads to core fields (JSONata, edited visually) will be listed here with their versions.</p>
+      <p>
+        Field mappings from external payloads to core fields (JSONata, edited visually) will be listed here with their versions.
+      </p>
     </SectionPage>
   );
 }

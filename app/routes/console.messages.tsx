@@ -13,7 +13,7 @@ export default function Page() {
   const { data } = useLoaderData<typeof loader>();
   return (
     <SectionPage title="Messages" emptyTitle="No messages sent yet" data={data}>
-      <p>Email, SMS and push messages the hub sends will be logged here with each one's delivery timeline.</p>
+      <p>Email, SMS and push messages the hub sends will be logged here with each one&apos;s delivery timeline.</p>
     </SectionPage>
   );
 }

@@ -13,7 +13,7 @@ export default function Page() {
   const { data } = useLoaderData<typeof loader>();
   return (
     <SectionPage title="Webhooks" emptyTitle="No webhook endpoints yet" data={data}>
-      <p>Inbound endpoints for vendors' systems and outbound subscriptions will appear here with their deliveries.</p>
+      <p>Inbound endpoints for vendors&apos; systems and outbound subscriptions will appear here with their deliveries.</p>
     </SectionPage>
   );
 }

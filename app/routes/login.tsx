@@ -1,4 +1,11 @@
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import {
+  data,
+  redirect,
+  type HeadersFunction,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from "@remix-run/node";
 import { Form, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
 import { CsrfField } from "~/components/CsrfField";
 import { getUser, homeFor } from "~/auth/guards.server";
@@ -8,6 +15,14 @@ import { RateLimitedError, UnauthorizedError } from "~/errors";
 import type { User } from "~/auth/users.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · WedSync Integration Hub" }];
+
+// Document requests only carry action headers a route passes on (Retry-After on throttling).
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const passOn = new Headers();
+  const retryAfter = actionHeaders.get("Retry-After");
+  if (retryAfter) passOn.set("Retry-After", retryAfter);
+  return passOn;
+};
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await getUser(request, context);

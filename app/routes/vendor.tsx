@@ -7,7 +7,10 @@ import { Shell } from "~/components/Shell";
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireVendor(request, context);
   const supplier = await getSupplier(context.hub.db, user.supplierId);
-  return { user: { name: user.name, email: user.email, role: supplier.name }, supplier: { name: supplier.name, kind: supplier.kind } };
+  return {
+    user: { name: user.name, email: user.email, role: supplier.name },
+    supplier: { name: supplier.name, kind: supplier.kind },
+  };
 }
 
 export default function VendorLayout() {

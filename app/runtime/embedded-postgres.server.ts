@@ -52,7 +52,11 @@ export async function startEmbeddedPostgres(opts: {
     await admin.end();
   }
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${database}`,
+    url: embeddedUrl(opts.port, database),
     stop: () => server.stop(),
   };
+}
+
+export function embeddedUrl(port: number, database = "hub"): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
 }

@@ -129,19 +129,14 @@ export async function startHub(opts: StartOptions): Promise<RunningHub> {
   }
 }
 
-async function startWeb(
-  ctx: HubContext,
-  buildPath?: string,
-): Promise<{ url: string; io: IoServer; stop: () => Promise<void> }> {
+async function startWeb(ctx: HubContext, buildPath?: string): Promise<{ url: string; io: IoServer; stop: () => Promise<void> }> {
   const app = express();
   app.disable("x-powered-by");
   app.use(requestLog(ctx.log));
   app.use(createHealthRouter(ctx));
   app.use("/api/v1", createApiRouter(ctx));
 
-  const build = (await import(
-    pathToFileURL(buildPath ?? path.resolve("build/index.js")).href
-  )) as ServerBuild;
+  const build = (await import(pathToFileURL(buildPath ?? path.resolve("build/index.js")).href)) as ServerBuild;
   // Fingerprinted assets never change; everything else in public/ briefly cached.
   app.use("/build", express.static(path.resolve("public/build"), { immutable: true, maxAge: "1y" }));
   app.use(express.static(path.resolve("public"), { maxAge: "1h" }));

@@ -41,8 +41,60 @@ const SUPPLIER_KINDS = [
   ["band", "Velvet Strings Quartet"],
 ] as const;
 
-const FIRST_NAMES = ["Amelia", "Oliver", "Isla", "Noah", "Ava", "Leo", "Mia", "Arthur", "Ivy", "Theo", "Grace", "Jack", "Freya", "Oscar", "Emily", "Harry", "Sophia", "Luca", "Rosie", "Finn", "Priya", "Mateo", "Zara", "Kenji", "Nadia", "Samuel", "Chloe", "Rafael", "Layla", "Daniel"];
-const LAST_NAMES = ["Hughes", "Patel", "Okafor", "Nguyen", "Kowalski", "Garcia", "Murphy", "Schmidt", "Rossi", "Andersson", "Khan", "Bennett", "Silva", "Dubois", "Fraser", "Ito", "Moreau", "Walsh", "Costa", "Reid"];
+const FIRST_NAMES = [
+  "Amelia",
+  "Oliver",
+  "Isla",
+  "Noah",
+  "Ava",
+  "Leo",
+  "Mia",
+  "Arthur",
+  "Ivy",
+  "Theo",
+  "Grace",
+  "Jack",
+  "Freya",
+  "Oscar",
+  "Emily",
+  "Harry",
+  "Sophia",
+  "Luca",
+  "Rosie",
+  "Finn",
+  "Priya",
+  "Mateo",
+  "Zara",
+  "Kenji",
+  "Nadia",
+  "Samuel",
+  "Chloe",
+  "Rafael",
+  "Layla",
+  "Daniel",
+];
+const LAST_NAMES = [
+  "Hughes",
+  "Patel",
+  "Okafor",
+  "Nguyen",
+  "Kowalski",
+  "Garcia",
+  "Murphy",
+  "Schmidt",
+  "Rossi",
+  "Andersson",
+  "Khan",
+  "Bennett",
+  "Silva",
+  "Dubois",
+  "Fraser",
+  "Ito",
+  "Moreau",
+  "Walsh",
+  "Costa",
+  "Reid",
+];
 const VENUES = [
   ["Harrowgate Barn", "12 Mill Lane, Harrogate HG1 2AB, UK"],
   ["Lakeside Manor", "1 Shore Road, Windermere LA23 1AA, UK"],
@@ -83,7 +135,7 @@ export async function seedSandbox(ctx: HubContext): Promise<SandboxCredentials |
 export async function createWorld(tx: Tx, pw: { staffPassword: string; vendorPassword: string }): Promise<SandboxCredentials> {
   const actor = systemActor("sandbox seed");
   const rand = prng(20261126);
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 
   const supplierRows = await tx
     .insert(suppliers)
@@ -91,7 +143,10 @@ export async function createWorld(tx: Tx, pw: { staffPassword: string; vendorPas
       SUPPLIER_KINDS.map(([kind, name]) => ({
         name,
         kind,
-        email: `hello@${name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")}.example`,
+        email: `hello@${name
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, "-")
+          .replace(/^-|-$/g, "")}.example`,
         timezone: "Europe/London",
         settings: { arrivalOffsetMinutes: kind === "venue" ? -240 : kind === "caterer" ? -180 : -90 },
       })),
@@ -110,7 +165,11 @@ export async function createWorld(tx: Tx, pw: { staffPassword: string; vendorPas
     { email: "vendor2@sandbox.wedsync.test", name: "Chris (Olive Branch)", supplier: supplierRows[1]! },
   ];
   for (const v of vendors) {
-    await createUser(tx, { email: v.email, name: v.name, role: "vendor", supplierId: v.supplier.id, password: pw.vendorPassword }, actor);
+    await createUser(
+      tx,
+      { email: v.email, name: v.name, role: "vendor", supplierId: v.supplier.id, password: pw.vendorPassword },
+      actor,
+    );
   }
 
   const today = new Date();
@@ -147,7 +206,9 @@ export async function createWorld(tx: Tx, pw: { staffPassword: string; vendorPas
       .returning();
     const diff = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, { old: null, new: v }]));
     await tx.insert(coreFields).values({ coupleId: couple!.id, version: 1, fields, lastSeq: 1 });
-    await tx.insert(coreFieldVersions).values({ coupleId: couple!.id, version: 1, fields, diff, source: "import", actor: "sandbox seed" });
+    await tx
+      .insert(coreFieldVersions)
+      .values({ coupleId: couple!.id, version: 1, fields, diff, source: "import", actor: "sandbox seed" });
     await tx.insert(events).values({
       coupleId: couple!.id,
       seq: 1,

@@ -1,14 +1,8 @@
 import { describe, it, expect } from "vitest";
 import express from "express";
 import { startSimulator } from "../../simulators/harness.js";
-import type {
-  RunningSimulator,
-  SimulatorDefinition,
-} from "../../simulators/harness.js";
-import {
-  simulatorRegistry,
-  startSandboxSimulators,
-} from "../../simulators/index.js";
+import type { RunningSimulator, SimulatorDefinition } from "../../simulators/harness.js";
+import { simulatorRegistry, startSandboxSimulators } from "../../simulators/index.js";
 
 // Minimal provider used only to exercise the harness.
 const exampleSimulator: SimulatorDefinition = {
@@ -26,10 +20,7 @@ const exampleSimulator: SimulatorDefinition = {
   },
 };
 
-async function withSim(
-  opts: Parameters<typeof startSimulator>[1],
-  fn: (sim: RunningSimulator) => Promise<void>,
-): Promise<void> {
+async function withSim(opts: Parameters<typeof startSimulator>[1], fn: (sim: RunningSimulator) => Promise<void>): Promise<void> {
   const sim = await startSimulator(exampleSimulator, opts);
   try {
     await fn(sim);
@@ -38,10 +29,7 @@ async function withSim(
   }
 }
 
-async function statusesOf(
-  sim: RunningSimulator,
-  count: number,
-): Promise<number[]> {
+async function statusesOf(sim: RunningSimulator, count: number): Promise<number[]> {
   const statuses: number[] = [];
   // Sequential on purpose: fault decisions follow request order.
   for (let i = 0; i < count; i++) {
@@ -108,36 +96,30 @@ describe("provider simulator harness", () => {
   });
 
   it("uses the configured errorStatus for injected errors", async () => {
-    await withSim(
-      { faults: { errorRate: 1, errorStatus: 502 } },
-      async (sim) => {
-        const res = await fetch(`${sim.url}/v1/items`);
-        expect(res.status).toBe(502);
-        expect(await res.json()).toEqual({
-          error: { code: 502, message: "Injected fault by simulator example" },
-        });
-      },
-    );
+    await withSim({ faults: { errorRate: 1, errorStatus: 502 } }, async (sim) => {
+      const res = await fetch(`${sim.url}/v1/items`);
+      expect(res.status).toBe(502);
+      expect(await res.json()).toEqual({
+        error: { code: 502, message: "Injected fault by simulator example" },
+      });
+    });
   });
 
   it("answers 429 with Retry-After equal to the setting when rateLimitRate is 1", async () => {
-    await withSim(
-      { faults: { rateLimitRate: 1, retryAfterSeconds: 7 } },
-      async (sim) => {
-        const res = await fetch(`${sim.url}/v1/items`);
-        expect(res.status).toBe(429);
-        expect(res.headers.get("retry-after")).toBe("7");
-        expect(await res.json()).toEqual({
-          error: { code: 429, message: "Injected fault by simulator example" },
-        });
+    await withSim({ faults: { rateLimitRate: 1, retryAfterSeconds: 7 } }, async (sim) => {
+      const res = await fetch(`${sim.url}/v1/items`);
+      expect(res.status).toBe(429);
+      expect(res.headers.get("retry-after")).toBe("7");
+      expect(await res.json()).toEqual({
+        error: { code: 429, message: "Injected fault by simulator example" },
+      });
 
-        sim.setFaults({ retryAfterSeconds: 3 });
-        const again = await fetch(`${sim.url}/v1/items`);
-        expect(again.status).toBe(429);
-        expect(again.headers.get("retry-after")).toBe("3");
-        await again.arrayBuffer();
-      },
-    );
+      sim.setFaults({ retryAfterSeconds: 3 });
+      const again = await fetch(`${sim.url}/v1/items`);
+      expect(again.status).toBe(429);
+      expect(again.headers.get("retry-after")).toBe("3");
+      await again.arrayBuffer();
+    });
   });
 
   it("hangs requests when hangRate is 1 and still closes promptly", async () => {
@@ -220,14 +202,9 @@ describe("provider simulator harness", () => {
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ errorRate: 2 }),
       });
-      expect(
-        ((await rangeError.json()) as { error: { message: string } }).error
-          .message,
-      ).toMatch(/errorRate/);
+      expect(((await rangeError.json()) as { error: { message: string } }).error.message).toMatch(/errorRate/);
       expect(sim.faults()).toEqual(before);
-      expect(await (await fetch(`${sim.url}/__sim/faults`)).json()).toEqual(
-        before,
-      );
+      expect(await (await fetch(`${sim.url}/__sim/faults`)).json()).toEqual(before);
 
       const reset = await fetch(`${sim.url}/__sim/faults`, {
         method: "DELETE",
@@ -246,13 +223,9 @@ describe("provider simulator harness", () => {
   });
 
   it("validates programmatic fault settings too", async () => {
-    await expect(
-      startSimulator(exampleSimulator, { faults: { errorRate: 3 } }),
-    ).rejects.toThrow(/errorRate/);
+    await expect(startSimulator(exampleSimulator, { faults: { errorRate: 3 } })).rejects.toThrow(/errorRate/);
     await withSim({}, async (sim) => {
-      expect(() => sim.setFaults({ rateLimitRate: -1 })).toThrow(
-        /rateLimitRate/,
-      );
+      expect(() => sim.setFaults({ rateLimitRate: -1 })).toThrow(/rateLimitRate/);
       expect(sim.faults().rateLimitRate).toBe(0);
       expect(sim.setFaults({ latencyMs: 5 }).latencyMs).toBe(5);
       sim.resetFaults();
@@ -276,9 +249,7 @@ describe("provider simulator harness", () => {
         hung: 0,
       };
       expect(sim.stats()).toEqual(expected);
-      expect(await (await fetch(`${sim.url}/__sim/stats`)).json()).toEqual(
-        expected,
-      );
+      expect(await (await fetch(`${sim.url}/__sim/stats`)).json()).toEqual(expected);
     });
   });
 
@@ -310,9 +281,7 @@ describe("provider simulator harness", () => {
 
       const control = await fetch(`${sim.url}/__sim/nope`);
       expect(control.status).toBe(404);
-      expect(
-        ((await control.json()) as { error: { code: number } }).error.code,
-      ).toBe(404);
+      expect(((await control.json()) as { error: { code: number } }).error.code).toBe(404);
     });
   });
 

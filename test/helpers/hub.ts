@@ -1,0 +1,87 @@
+// Test fixtures over the real database and a real hub process (in-process).
+import crypto from "node:crypto";
+import path from "node:path";
+import os from "node:os";
+import { inject } from "vitest";
+import type { DestinationStream } from "pino";
+import type { HubConfig, Role } from "../../app/config.server";
+import { openDatabase, type Database, type DbOrTx } from "../../app/db.server";
+import { startHub, type RunningHub } from "../../app/runtime/hub.server";
+import { createLogger } from "../../app/log.server";
+import { createUser, type User, type UserRole } from "../../app/auth/users.server";
+import { systemActor } from "../../app/audit/audit.server";
+import { couples, coreFields, suppliers, supplierCouples } from "../../db/schema";
+
+export const testActor = systemActor("test");
+
+export function testDatabaseUrl(): string {
+  return inject("databaseUrl");
+}
+
+export function openTestDatabase(): Database {
+  return openDatabase(testDatabaseUrl(), { max: 4 });
+}
+
+export function testConfig(overrides: Partial<HubConfig> = {}): HubConfig {
+  return {
+    mode: "sandbox",
+    port: 0,
+    host: "127.0.0.1",
+    databaseUrl: testDatabaseUrl(),
+    dataDir: path.join(os.tmpdir(), "hub-test-data"),
+    embeddedPgPort: 0,
+    encryptionKeys: [{ id: "t1", key: crypto.randomBytes(32) }],
+    sessionSecret: crypto.randomBytes(32).toString("hex"),
+    workerConcurrency: 2,
+    logLevel: "silent",
+    seedSandbox: false,
+    sandboxAdminPassword: undefined,
+    sandboxVendorPassword: undefined,
+    simulators: false,
+    simulatorBasePort: 0,
+    secureCookies: false,
+    ...overrides,
+  };
+}
+
+export async function startTestHub(
+  opts: { role?: Role; config?: Partial<HubConfig>; logTo?: DestinationStream } = {},
+): Promise<RunningHub & { url: string }> {
+  const config = testConfig(opts.config);
+  const hub = await startHub({
+    config,
+    role: opts.role ?? "web",
+    logger: opts.logTo ? createLogger("debug", opts.logTo) : createLogger(config.logLevel),
+  });
+  if (!hub.url) throw new Error("test hub has no web server");
+  return hub as RunningHub & { url: string };
+}
+
+export const unique = (prefix: string) => `${prefix}-${crypto.randomBytes(4).toString("hex")}`;
+
+export async function makeSupplier(db: DbOrTx, name = unique("Supplier")): Promise<{ id: string; name: string }> {
+  const [row] = await db.insert(suppliers).values({ name, kind: "photographer" }).returning();
+  return { id: row!.id, name: row!.name };
+}
+
+export async function makeUser(
+  db: DbOrTx,
+  role: UserRole,
+  supplierId?: string,
+): Promise<{ user: User; email: string; password: string }> {
+  const email = `${unique(role)}@test.example`;
+  const password = `pw-${crypto.randomBytes(8).toString("hex")}`;
+  const user = await createUser(db, { email, name: email, role, supplierId, password }, testActor);
+  return { user, email, password };
+}
+
+export async function makeCouple(db: DbOrTx, supplierIds: string[], fields: Record<string, unknown> = {}): Promise<string> {
+  const [couple] = await db
+    .insert(couples)
+    .values({ displayName: unique("Couple") })
+    .returning();
+  await db.insert(coreFields).values({ coupleId: couple!.id, version: 1, fields: { guestCount: 100, ...fields } });
+  if (supplierIds.length)
+    await db.insert(supplierCouples).values(supplierIds.map((supplierId) => ({ supplierId, coupleId: couple!.id })));
+  return couple!.id;
+}

@@ -1,0 +1,42 @@
+// Start real hub processes (`tsx server.ts --role=...`) against the test database.
+import { spawn, type ChildProcess } from "node:child_process";
+import { freePort } from "../global-setup";
+
+export interface HubProcess {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function spawnHub(args: string[], env: Record<string, string>): HubProcess {
+  let out = "";
+  const child = spawn(process.execPath, ["--import", "tsx", "server.ts", ...args], {
+    env: { ...process.env, LOG_LEVEL: "info", SANDBOX_SEED: "false", SIMULATORS: "false", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    child,
+    output: () => out,
+    exited,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn().catch(() => null);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export { freePort };
