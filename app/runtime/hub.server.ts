@@ -8,7 +8,6 @@ import { pathToFileURL } from "node:url";
 import express from "express";
 import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
-import type { Runner } from "graphile-worker";
 import type { Server as IoServer } from "socket.io";
 import type { HubConfig, Role } from "../config.server";
 import { openDatabase, type Database } from "../db.server";
@@ -17,7 +16,7 @@ import { createVault } from "../crypto/secrets.server";
 import { createHubCookies } from "../auth/cookies.server";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "./embedded-postgres.server";
 import { migrateDatabase } from "./migrate.server";
-import { startWorkerRunner } from "./worker.server";
+import { startWorkerRunner, type WorkerHandle } from "./worker.server";
 import type { HubContext } from "./context.server";
 import { createHealthRouter } from "../http/health.server";
 import { createApiRouter } from "../http/api.server";
@@ -48,15 +47,19 @@ export async function startHub(opts: StartOptions): Promise<RunningHub> {
   const { config } = opts;
   const role = opts.role ?? "all";
   const log = opts.logger ?? createLogger(config.logLevel);
-  const cleanups: (() => Promise<void>)[] = [];
+  // Shutdown runs these in reverse: web first, then workers, pools, and the embedded database last.
+  const cleanups: { name: string; fn: () => Promise<void> }[] = [];
+  const onStop = (name: string, fn: () => Promise<void>) => cleanups.push({ name, fn });
   const stopAll = async () => {
-    for (const fn of cleanups.reverse()) {
+    for (const { name, fn } of cleanups.reverse()) {
       try {
         await fn();
+        log.info({ step: name }, "stopped");
       } catch (err) {
-        log.error({ err }, "shutdown step failed");
+        log.error({ err, step: name }, "shutdown step failed");
       }
     }
+    cleanups.length = 0;
   };
 
   try {
@@ -67,16 +70,16 @@ export async function startHub(opts: StartOptions): Promise<RunningHub> {
         port: config.embeddedPgPort,
         log: (line) => log.debug({ component: "embedded-postgres" }, line),
       });
-      cleanups.push(() => embedded.stop());
+      onStop("embedded PostgreSQL", () => embedded.stop());
       databaseUrl = embedded.url;
       log.info({ port: config.embeddedPgPort, dataDir: config.dataDir }, "embedded PostgreSQL started");
     }
 
     const database: Database = openDatabase(databaseUrl);
-    cleanups.push(() => database.close());
+    onStop("database pool", () => database.close());
     await migrateDatabase(database, databaseUrl);
 
-    let runner: Runner | null = null;
+    let runner: WorkerHandle | null = null;
     const startedAt = new Date();
     const ctx: HubContext = {
       config,
@@ -99,7 +102,7 @@ export async function startHub(opts: StartOptions): Promise<RunningHub> {
     if (role !== "web") {
       const r = await startWorkerRunner(ctx);
       runner = r;
-      cleanups.push(async () => {
+      onStop("workers", async () => {
         runner = null;
         await r.stop();
       });
@@ -111,14 +114,14 @@ export async function startHub(opts: StartOptions): Promise<RunningHub> {
     if (role !== "worker") {
       if (config.simulators) {
         const sims: RunningSimulator[] = await startSandboxSimulators(config.simulatorBasePort);
-        cleanups.push(async () => {
+        onStop("simulators", async () => {
           await Promise.all(sims.map((s) => s.close()));
         });
       }
       const web = await startWeb(ctx, opts.buildPath);
       io = web.io;
       url = web.url;
-      cleanups.push(web.stop);
+      onStop("web server", web.stop);
       log.info({ url }, "web server listening");
     }
 
