@@ -9,11 +9,16 @@ export interface HubProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function spawnHub(args: string[], env: Record<string, string>): HubProcess {
+/**
+ * `group: true` runs the hub in its own process group and signals the whole
+ * group on stop, as a terminal does on Ctrl+C.
+ */
+export function spawnHub(args: string[], env: Record<string, string>, opts: { group?: boolean } = {}): HubProcess {
   let out = "";
   const child = spawn(process.execPath, ["--import", "tsx", "server.ts", ...args], {
     env: { ...process.env, LOG_LEVEL: "info", SANDBOX_SEED: "false", SIMULATORS: "false", ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: opts.group ?? false,
   });
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
@@ -23,7 +28,10 @@ export function spawnHub(args: string[], env: Record<string, string>): HubProces
     output: () => out,
     exited,
     async stop(signal = "SIGTERM") {
-      if (child.exitCode === null) child.kill(signal);
+      if (child.exitCode === null) {
+        if (opts.group && child.pid) process.kill(-child.pid, signal);
+        else child.kill(signal);
+      }
       return exited;
     },
   };

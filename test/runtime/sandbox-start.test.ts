@@ -26,7 +26,7 @@ const portOpen = (port: number) =>
   });
 
 describe("sandbox start on an embedded PostgreSQL", () => {
-  it("starts, seeds once, signs in with the printed password, stops cleanly and restarts with its data", async () => {
+  it("starts, seeds once, signs in with the printed password, stops cleanly on Ctrl+C and restarts with its data", async () => {
     const [port, pgPort] = [await freePort(), await freePort()];
     const env = {
       DATABASE_URL: "",
@@ -37,7 +37,7 @@ describe("sandbox start on an embedded PostgreSQL", () => {
       SANDBOX_SEED: "true",
     };
     const started = Date.now();
-    proc = spawnHub([], env);
+    proc = spawnHub([], env, { group: true });
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, "sandbox /readyz", 60_000);
     const readyMs = Date.now() - started;
     process.stdout.write(`[sandbox-start] ready in ${readyMs} ms\n`);
@@ -53,10 +53,12 @@ describe("sandbox start on an embedded PostgreSQL", () => {
     const couples = await client.get("/console/couples");
     expect(couples.text).toMatch(/50<!-- --> couple<!-- -->s|50 couples/);
 
-    const code = await proc.stop("SIGTERM");
+    // Ctrl+C in a terminal: SIGINT to the whole process group. The database must still stop last.
+    const code = await proc.stop("SIGINT");
     expect(code, proc.output().slice(-2000)).toBe(0);
     expect(await portOpen(pgPort)).toBe(false);
     expect(proc.output()).toContain('"step":"embedded PostgreSQL","msg":"stopped"');
+    expect(proc.output()).not.toContain("terminating connection due to administrator command");
 
     // Second start: same data, no new credentials printed.
     proc = spawnHub([], env);
