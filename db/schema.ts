@@ -35,6 +35,8 @@ export const suppliers = pgTable("suppliers", {
   email: text("email"),
   phone: text("phone"),
   timezone: text("timezone").notNull().default("UTC"),
+  /** Last sequence of this supplier's event feed (events of all its couples), gapless like a couple's. */
+  lastFeedSeq: bigint("last_feed_seq", { mode: "number" }).notNull().default(0),
   /** Vendor-owned settings, e.g. arrival offsets for calendar events. */
   settings: jsonb("settings").$type<Record<string, unknown>>().notNull().default({}),
   createdAt: createdAt(),
@@ -190,9 +192,29 @@ export const events = pgTable(
     version: integer("version").notNull(),
     source: text("source").notNull(),
     actor: text("actor").notNull(),
+    /** Set when a supplier's own data changed (vendor fields); null for core-field changes. */
+    supplierId: uuid("supplier_id").references(() => suppliers.id, { onDelete: "set null" }),
     occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex("events_couple_seq_key").on(t.coupleId, t.seq)],
+);
+
+/**
+ * Each supplier's feed: the events of the couples connected to it, with a
+ * gapless per-supplier sequence, so a vendor's client can resume from one number.
+ */
+export const supplierFeed = pgTable(
+  "supplier_feed",
+  {
+    supplierId: uuid("supplier_id")
+      .notNull()
+      .references(() => suppliers.id, { onDelete: "cascade" }),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    eventId: bigint("event_id", { mode: "number" })
+      .notNull()
+      .references(() => events.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.supplierId, t.seq] }), index("supplier_feed_event_idx").on(t.eventId)],
 );
 
 // ---------------------------------------------------------------- connectors

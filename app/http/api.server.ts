@@ -1,49 +1,52 @@
-// The JSON API (/api/v1). Thin handlers: authenticate, parse, call a domain function.
+// The JSON API (/api/v1): routes come from API_ROUTES. Each request is
+// authenticated (bearer API token), scope-checked and parsed with the route's
+// zod schemas before its handler runs; errors map to status + message in one place.
 import express, { type NextFunction, type Request, type Response } from "express";
-import { z } from "zod";
+import type { z } from "zod";
 import type { HubContext } from "../runtime/context.server";
-import { authenticateApiToken, type ApiPrincipal } from "../auth/api-tokens.server";
-import { ForbiddenError, UnauthorizedError, ValidationError, toErrorResponse } from "../errors";
-import { queueDiagnosticPings } from "../diagnostics/ping.server";
+import { authenticateApiToken } from "../auth/api-tokens.server";
+import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError, toErrorResponse } from "../errors";
 import { fieldErrorsOf } from "../auth/users.server";
+import { principalFromToken } from "../core-fields/principal";
+import { API_ROUTES, type ApiRoute } from "./api-routes.server";
+import { buildOpenApiDocument } from "./openapi.server";
 
-type Handler = (req: Request, res: Response, principal: ApiPrincipal) => Promise<void>;
-
-export function createApiRouter(ctx: HubContext): express.Router {
+export function createApiRouter(ctx: HubContext, routes: ApiRoute[] = API_ROUTES): express.Router {
   const router = express.Router();
   router.use(express.json({ limit: "256kb" }));
+  const openApi = buildOpenApiDocument(routes);
 
-  /** Wraps a handler with bearer authentication, scope checks and the one error mapping. */
-  const route =
-    (scope: string, handler: Handler) =>
-    async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+  router.get("/openapi.json", (_req, res) => {
+    res.json(openApi);
+  });
+
+  for (const route of routes) {
+    router[route.method](route.path, async (req: Request, res: Response, next: NextFunction) => {
       try {
         const header = req.get("authorization") ?? "";
         const match = /^Bearer\s+(\S+)$/i.exec(header);
         if (!match) throw new UnauthorizedError("Send an API token as 'Authorization: Bearer <token>'.");
-        const principal = await authenticateApiToken(ctx.db, match[1]!);
-        if (!principal)
+        const token = await authenticateApiToken(ctx.db, match[1]!);
+        if (!token)
           throw new UnauthorizedError("This API token is unknown or has been revoked. Create a new one in the console.");
-        if (!principal.scopes.includes(scope)) throw new ForbiddenError(`This API token lacks the "${scope}" scope.`);
-        await handler(req, res, principal);
+        if (!token.scopes.includes(route.scope)) throw new ForbiddenError(`This API token lacks the "${route.scope}" scope.`);
+        const params = parse("path", route.params, req.params);
+        const query = parse("query", route.query, req.query);
+        const body = route.body ? parse("body", route.body, req.body ?? {}) : undefined;
+        const result = await route.handler(
+          ctx,
+          { params: params as Record<string, string>, query: query as Record<string, unknown>, body, headers: lowerHeaders(req) },
+          principalFromToken(token),
+        );
+        res
+          .status(result.status)
+          .set(result.headers ?? {})
+          .json(result.body);
       } catch (err) {
         next(err);
       }
-    };
-
-  const pingBody = z.object({
-    count: z.number().int().min(1, "must be at least 1").max(1000, "must be at most 1000").default(1),
-  });
-
-  router.post(
-    "/diagnostics/ping",
-    route("ops", async (req, res) => {
-      const parsed = pingBody.safeParse(req.body ?? {});
-      if (!parsed.success) throw new ValidationError("Invalid ping request", fieldErrorsOf(parsed.error));
-      const keys = await ctx.db.transaction((tx) => queueDiagnosticPings(tx, parsed.data.count));
-      res.status(202).json({ queued: keys.length, keys });
-    }),
-  );
+    });
+  }
 
   router.use((req, res) => {
     res
@@ -63,6 +66,21 @@ export function createApiRouter(ctx: HubContext): express.Router {
   });
 
   return router;
+}
+
+function parse(where: string, schema: z.ZodType | undefined, value: unknown): unknown {
+  if (!schema) return value;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  // A malformed id in the path is simply "not found".
+  if (where === "path") throw new NotFoundError("Nothing here: the ids in this path are not valid UUIDs.");
+  throw new ValidationError(`The request ${where} is invalid; nothing was changed.`, fieldErrorsOf(result.error));
+}
+
+function lowerHeaders(req: Request): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+  return out;
 }
 
 /** express.json() failures carry a `type`; turn them into messages a client developer can act on. */

@@ -1,27 +1,62 @@
-// Socket.IO on the same http.Server as the console and API. Clients
-// authenticate in the handshake (console session cookie or API token) and are
-// placed only in rooms they may join: staff in `ops`, a vendor in its `supplier:<id>`.
+// Socket.IO on the same http.Server as the console and API.
+//
+// Handshake: a console session cookie or `auth.token` (an API token). Staff
+// are put in `ops`. Clients then `join` a stream room, `couple:<id>` or
+// `supplier:<id>`, saying the last sequence they saw (`after`); the server
+// checks access, replays what they missed in order, then streams live
+// events. A room they may not join is refused with an `hub:error` event.
+//
+// Protocol (see client/realtime.ts for the helper that speaks it):
+//   client -> server  "join"  { room, after? }   ack { ok: true, room, lastSeq } | { ok: false, error }
+//   client -> server  "leave" { room }
+//   server -> client  "event" { room, seq, event }
+//   server -> client  "hub:error" { room?, message }
 import type http from "node:http";
-import { Server } from "socket.io";
+import { sql } from "drizzle-orm";
+import { Server, type Socket } from "socket.io";
+import { z } from "zod";
 import type { HubContext } from "../runtime/context.server";
 import { userForSession } from "../auth/sessions.server";
 import { authenticateApiToken } from "../auth/api-tokens.server";
+import { principalFromToken, principalFromUser, type Principal } from "../core-fields/principal";
+import { canAccessCouple, canAccessSupplier } from "../core-fields/access.server";
+import { coupleEventsAfter, supplierEventsAfter } from "../core-fields/read.server";
+import type { StreamEvent } from "../core-fields/events";
+import { StreamSubscription } from "./stream-subscription.server";
+import { startEventRelay, type EventRelay } from "./event-relay.server";
 
-export interface SocketIdentity {
-  kind: "user" | "api_token";
-  id: string;
-  staff: boolean;
-  supplierId: string | null;
+const joinSchema = z.object({
+  room: z.string().regex(/^(couple|supplier):[0-9a-f-]{36}$/i, 'room must be "couple:<uuid>" or "supplier:<uuid>"'),
+  after: z.number().int().min(0).optional(),
+});
+
+export interface Realtime {
+  io: Server;
+  /** Sockets connected to this process. */
+  connectedCount(): number;
+  stop(): Promise<void>;
 }
 
-export function attachRealtime(server: http.Server, ctx: HubContext): Server {
+export async function attachRealtime(server: http.Server, ctx: HubContext): Promise<Realtime> {
   const io = new Server(server, { serveClient: false, cors: { origin: false } });
+  /** room -> local subscriptions (one per socket that joined it). */
+  const rooms = new Map<string, Set<StreamSubscription>>();
+
+  const relay: EventRelay = await startEventRelay({
+    databaseUrl: ctx.databaseUrl,
+    db: ctx.db,
+    log: ctx.log,
+    sink: {
+      dispatch: (e) => rooms.get(e.room)?.forEach((s) => s.offer(e)),
+      resyncAll: () => rooms.forEach((subs) => subs.forEach((s) => s.resync())),
+    },
+  });
 
   io.use(async (socket, next) => {
     try {
-      const identity = await identify(socket.handshake.headers.cookie, socket.handshake.auth, ctx);
-      if (!identity) return next(new Error("unauthorized: sign in to the console or pass auth.token (an API token)"));
-      socket.data.identity = identity;
+      const principal = await identify(socket.handshake.headers.cookie, socket.handshake.auth, ctx);
+      if (!principal) return next(new Error("unauthorized: sign in to the console or pass auth.token (an API token)"));
+      socket.data.principal = principal;
       next();
     } catch (err) {
       ctx.log.error({ err }, "realtime handshake failed");
@@ -30,25 +65,103 @@ export function attachRealtime(server: http.Server, ctx: HubContext): Server {
   });
 
   io.on("connection", (socket) => {
-    const identity = socket.data.identity as SocketIdentity;
-    if (identity.staff) void socket.join("ops");
-    if (identity.supplierId) void socket.join(`supplier:${identity.supplierId}`);
+    const principal = socket.data.principal as Principal;
+    const mine = new Map<string, StreamSubscription>();
+    if (principal.type === "staff") void socket.join("ops");
+
+    const refuse = (message: string, room?: string) => {
+      socket.emit("hub:error", { room, message });
+      return { ok: false as const, error: message };
+    };
+
+    socket.on("join", async (raw: unknown, ack?: (reply: unknown) => void) => {
+      const reply = typeof ack === "function" ? ack : () => undefined;
+      const parsed = joinSchema.safeParse(raw);
+      if (!parsed.success) return reply(refuse(parsed.error.issues.map((i) => i.message).join("; ")));
+      const { room, after } = parsed.data;
+      try {
+        const [kind, id] = room.split(":") as ["couple" | "supplier", string];
+        const allowed =
+          kind === "couple" ? await canAccessCouple(ctx.db, principal, id) : await canAccessSupplier(ctx.db, principal, id);
+        if (!allowed) return reply(refuse(`You may not join ${room}.`, room));
+        mine.get(room)?.close();
+        rooms.get(room)?.delete(mine.get(room)!);
+        const fetchAfter =
+          kind === "couple"
+            ? (seq: number, limit: number) => coupleEventsAfter(ctx.db, id, seq, limit)
+            : (seq: number, limit: number) => supplierEventsAfter(ctx.db, id, seq, limit);
+        // Without `after`, start live from the stream's current position.
+        const start = after ?? (await currentPosition(ctx, kind, id));
+        const sub = new StreamSubscription(
+          room,
+          start,
+          fetchAfter,
+          (e: StreamEvent) => socket.emit("event", e),
+          (err) => ctx.log.error({ err, room }, "realtime catch-up failed"),
+        );
+        mine.set(room, sub);
+        let set = rooms.get(room);
+        if (!set) rooms.set(room, (set = new Set()));
+        set.add(sub);
+        await sub.start();
+        reply({ ok: true, room, lastSeq: sub.position });
+      } catch (err) {
+        ctx.log.error({ err, room }, "join failed");
+        reply(refuse("Joining failed on our side; try again shortly.", room));
+      }
+    });
+
+    socket.on("leave", (raw: unknown) => {
+      const room = typeof raw === "object" && raw !== null ? (raw as { room?: unknown }).room : undefined;
+      if (typeof room !== "string") return;
+      const sub = mine.get(room);
+      if (!sub) return;
+      sub.close();
+      rooms.get(room)?.delete(sub);
+      mine.delete(room);
+    });
+
+    socket.on("disconnect", () => {
+      for (const [room, sub] of mine) {
+        sub.close();
+        const set = rooms.get(room);
+        set?.delete(sub);
+        if (set?.size === 0) rooms.delete(room);
+      }
+      mine.clear();
+    });
   });
 
-  return io;
+  return {
+    io,
+    connectedCount: () => io.of("/").sockets.size,
+    async stop() {
+      await relay.stop();
+    },
+  };
+}
+
+async function currentPosition(ctx: HubContext, kind: "couple" | "supplier", id: string): Promise<number> {
+  const res =
+    kind === "couple"
+      ? await ctx.db.execute<{ seq: string }>(sql`select last_seq as seq from core_fields where couple_id = ${id}`)
+      : await ctx.db.execute<{ seq: string }>(sql`select last_feed_seq as seq from suppliers where id = ${id}`);
+  return Number(res.rows[0]?.seq ?? 0);
 }
 
 async function identify(
   cookieHeader: string | undefined,
   auth: Record<string, unknown>,
   ctx: HubContext,
-): Promise<SocketIdentity | null> {
+): Promise<Principal | null> {
   if (typeof auth.token === "string") {
-    const p = await authenticateApiToken(ctx.db, auth.token);
-    return p ? { kind: "api_token", id: p.tokenId, staff: p.kind === "ops", supplierId: p.supplierId } : null;
+    const t = await authenticateApiToken(ctx.db, auth.token);
+    return t ? principalFromToken(t) : null;
   }
   const session: unknown = await ctx.cookies.session.parse(cookieHeader ?? null);
   if (typeof session !== "string") return null;
   const user = await userForSession(ctx.db, session);
-  return user ? { kind: "user", id: user.id, staff: user.role !== "vendor", supplierId: user.supplierId } : null;
+  return user ? principalFromUser(user) : null;
 }
+
+export type { Socket };

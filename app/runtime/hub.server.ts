@@ -153,7 +153,8 @@ async function startWeb(ctx: HubContext, buildPath?: string): Promise<{ url: str
   );
 
   const server = http.createServer(app);
-  const io = attachRealtime(server, ctx);
+  const realtime = await attachRealtime(server, ctx);
+  const io = realtime.io;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(ctx.config.port, ctx.config.host, () => resolve());
@@ -174,6 +175,7 @@ async function startWeb(ctx: HubContext, buildPath?: string): Promise<{ url: str
         server.closeIdleConnections();
       });
       clearTimeout(timer);
+      await realtime.stop();
     },
   };
 }

@@ -1,0 +1,93 @@
+// Each web process LISTENs on the events channel and hands every committed
+// event to the local subscriptions of its couple's room and of each supplier
+// feed it entered. Writers NOTIFY inside their transaction, so this works for
+// writes from any process (another web node, a worker) and never announces an
+// uncommitted change. Notifications are handled one at a time, in commit order.
+import pg from "pg";
+import { sql } from "drizzle-orm";
+import type { Db } from "../db.server";
+import type { Logger } from "../log.server";
+import { coupleRoom, supplierRoom, type HubEvent, type StreamEvent } from "../core-fields/events";
+import { EVENTS_CHANNEL } from "../core-fields/write.server";
+import { toHubEvent } from "../core-fields/read.server";
+
+export interface EventSink {
+  /** Deliver one stream position to local subscribers of its room. */
+  dispatch(e: StreamEvent): void;
+  /** The listener reconnected: notifications may have been missed. */
+  resyncAll(): void;
+}
+
+export interface EventRelay {
+  stop(): Promise<void>;
+}
+
+export async function startEventRelay(opts: { databaseUrl: string; db: Db; log: Logger; sink: EventSink }): Promise<EventRelay> {
+  const { log, sink } = opts;
+  let client: pg.Client | null = null;
+  let stopped = false;
+  let chain: Promise<void> = Promise.resolve();
+
+  const handle = async (payload: string) => {
+    const parsed = JSON.parse(payload) as { event?: HubEvent; feeds?: Record<string, number>; id?: number };
+    let event = parsed.event;
+    let feeds = parsed.feeds;
+    if (!event || !feeds) {
+      // Too large for a NOTIFY payload: read it back.
+      const res = await opts.db.execute(sql`select * from events where id = ${parsed.id ?? 0}`);
+      const row = res.rows[0];
+      if (!row) return;
+      event = toHubEvent(row as Parameters<typeof toHubEvent>[0]);
+      const f = await opts.db.execute<{ supplier_id: string; seq: string }>(
+        sql`select supplier_id, seq from supplier_feed where event_id = ${event.id}`,
+      );
+      feeds = Object.fromEntries(f.rows.map((r) => [r.supplier_id, Number(r.seq)]));
+    }
+    sink.dispatch({ room: coupleRoom(event.coupleId), seq: event.seq, event });
+    for (const [supplierId, seq] of Object.entries(feeds)) sink.dispatch({ room: supplierRoom(supplierId), seq, event });
+  };
+
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: opts.databaseUrl });
+    c.on("notification", (msg) => {
+      if (msg.channel !== EVENTS_CHANNEL || !msg.payload) return;
+      const payload = msg.payload;
+      chain = chain
+        .then(() => handle(payload))
+        .catch((err: unknown) => log.error({ err }, "event relay failed on a notification"));
+    });
+    c.on("error", (err) => {
+      log.warn({ err: err.message }, "event relay lost its database connection; reconnecting");
+      void reconnect(c);
+    });
+    await c.connect();
+    await c.query(`LISTEN ${EVENTS_CHANNEL}`);
+    client = c;
+  };
+
+  const reconnect = async (old: pg.Client) => {
+    if (stopped || client !== old) return;
+    client = null;
+    await old.end().catch(() => undefined);
+    for (let delay = 200; !stopped; delay = Math.min(delay * 2, 5000)) {
+      try {
+        await connect();
+        sink.resyncAll();
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  };
+
+  await connect();
+  return {
+    async stop() {
+      stopped = true;
+      const c = client;
+      client = null;
+      await chain;
+      await c?.end().catch(() => undefined);
+    },
+  };
+}
