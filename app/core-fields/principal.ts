@@ -4,8 +4,8 @@ import type { Writer } from "./schema";
 
 export type Source = "wedme" | "wedsync" | "console" | "import" | "webhook";
 
-/** `via` says whether `id` is an API token's id or a user's. */
-export type Principal = { id: string; label: string; via: "token" | "session" } & (
+/** `via` says whether `id` is an API token's id, a user's, or the hub's own (jobs, imports). */
+export type Principal = { id: string; label: string; via: "token" | "session" | "system" } & (
   { type: "staff" } | { type: "app"; app: "wedme" | "wedsync" } | { type: "supplier"; supplierId: string }
 );
 
@@ -36,5 +36,13 @@ export function principalFromToken(t: {
 export function principalFromUser(u: { id: string; email: string; role: string; supplierId: string | null }): Principal {
   const base = { id: u.id, label: u.email, via: "session" as const };
   if (u.role === "vendor" && u.supplierId) return { ...base, type: "supplier", supplierId: u.supplierId };
+  return { ...base, type: "staff" };
+}
+
+/** The hub itself acting for a job (imports, webhooks): writes as `writer` would. */
+export function systemPrincipal(label: string, writer: Writer): Principal {
+  const base = { id: "system", label, via: "system" as const };
+  if (writer === "couple") return { ...base, type: "app", app: "wedme" };
+  if (writer === "supplier") return { ...base, type: "app", app: "wedsync" };
   return { ...base, type: "staff" };
 }

@@ -37,14 +37,15 @@ export interface WriteOptions {
 export async function updateCoreFields(
   db: Db,
   principal: Principal,
-  input: { coupleId: string; patch: unknown; expectedVersion: number },
+  input: { coupleId: string; patch: unknown; expectedVersion: number | "current" },
   opts: WriteOptions = {},
 ): Promise<WriteResult<CoreFieldsState>> {
   const valid = checkPatch(CORE_FIELDS, input.patch, principal);
   return db.transaction(async (tx) => {
     await assertCanAccessCouple(tx, principal, input.coupleId);
     const current = await lockCoreFields(tx, input.coupleId);
-    if (current.version !== input.expectedVersion) {
+    // "current": apply to whatever version is there (jobs applying an import or webhook; the row lock serialises them).
+    if (input.expectedVersion !== "current" && current.version !== input.expectedVersion) {
       throw new ConflictError(
         `These core fields were changed by someone else: you sent version ${input.expectedVersion}, the current version is ${current.version}. Reload them, reapply your change and send version ${current.version}.`,
         { currentVersion: current.version },
@@ -223,5 +224,6 @@ export function notificationPayload(event: HubEvent, feeds: Record<string, numbe
 }
 
 function auditActor(p: Principal): Actor {
+  if (p.via === "system") return { type: "system", label: p.label };
   return { type: p.via === "token" ? "api_token" : "user", id: p.id, label: p.label };
 }

@@ -3,6 +3,16 @@ import { z } from "zod";
 
 export const taskPayloadSchemas = {
   diagnostics_ping: z.object({ key: z.string().min(1).max(200) }),
+  /** Apply a core-field change on behalf of an import or a webhook (flow 2 and 3 end in flow 1). */
+  apply_core_fields: z.object({
+    coupleId: z.uuid(),
+    patch: z.record(z.string(), z.unknown()),
+    /** A version to check, or "current" to apply to whatever is there. */
+    expectedVersion: z.union([z.number().int().min(0), z.literal("current")]),
+    source: z.enum(["import", "webhook", "wedme", "wedsync", "console"]),
+    writer: z.enum(["couple", "supplier", "staff"]),
+    actor: z.string().min(1).max(200),
+  }),
 } as const;
 
 export type TaskName = keyof typeof taskPayloadSchemas;
