@@ -1,3 +1,5 @@
+import type { ReactNode } from "react";
+
 export interface CoreFieldsViewProps {
   couple: {
     displayName: string;
@@ -13,6 +15,10 @@ export interface CoreFieldsViewProps {
       diff: Record<string, { old: unknown; new: unknown }>;
     }[];
   };
+  /** Shown under the version line: e.g. the live-updates indicator and notice. */
+  live?: ReactNode;
+  /** Shown after the read-only core fields: e.g. the console's edit form. */
+  editor?: ReactNode;
 }
 
 /** "guestCount" → "Guest count" */
@@ -21,27 +27,30 @@ export function fieldLabel(key: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-function show(value: unknown): string {
+/** A field value as text; empty values are a dash. */
+export function showValue(value: unknown): string {
   if (value === null || value === undefined || value === "") return "–";
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
-export function CoreFieldsView({ couple }: CoreFieldsViewProps) {
+export function CoreFieldsView({ couple, live, editor }: CoreFieldsViewProps) {
   return (
     <>
       <h1>{couple.displayName}</h1>
       <p className="muted">
         Version {couple.version}, updated {new Date(couple.updatedAt).toLocaleString()}
       </p>
+      {live}
       <h2>Core fields</h2>
       <dl className="fields">
         {Object.entries(couple.fields).map(([key, value]) => (
           <div key={key} style={{ display: "contents" }}>
             <dt>{fieldLabel(key)}</dt>
-            <dd>{show(value)}</dd>
+            <dd>{showValue(value)}</dd>
           </div>
         ))}
       </dl>
+      {editor}
       <h2>Connected suppliers</h2>
       {couple.suppliers.length ? (
         <ul>
@@ -75,7 +84,7 @@ export function CoreFieldsView({ couple }: CoreFieldsViewProps) {
               <td>
                 {Object.entries(h.diff)
                   .slice(0, 6)
-                  .map(([k, d]) => `${fieldLabel(k)}: ${show(d.old)} → ${show(d.new)}`)
+                  .map(([k, d]) => `${fieldLabel(k)}: ${showValue(d.old)} → ${showValue(d.new)}`)
                   .join("; ")}
                 {Object.keys(h.diff).length > 6 ? ` and ${Object.keys(h.diff).length - 6} more` : ""}
               </td>

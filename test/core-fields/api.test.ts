@@ -19,7 +19,11 @@ beforeAll(async () => {
   hub = await startTestHub();
   database = openTestDatabase();
   wedmeToken = (
-    await createApiToken(database.db, { name: "wedme app", kind: "wedme", scopes: ["core-fields:read", "core-fields:write", "events:read"] }, testActor)
+    await createApiToken(
+      database.db,
+      { name: "wedme app", kind: "wedme", scopes: ["core-fields:read", "core-fields:write", "events:read"] },
+      testActor,
+    )
   ).token;
   wedme = apiClient(hub.url, wedmeToken);
 });
@@ -39,7 +43,12 @@ describe("GET and PATCH /couples/:id/core-fields", () => {
     expect(read.body).toMatchObject({ coupleId, version: 1, fields: { guestCount: 120, venueName: "Old Mill" } });
     expect(read.headers.get("etag")).toBe('"1"');
 
-    const write = await wedme("PATCH", `/couples/${coupleId}/core-fields`, { fields: { guestCount: 150 } }, { "if-match": '"1"' });
+    const write = await wedme(
+      "PATCH",
+      `/couples/${coupleId}/core-fields`,
+      { fields: { guestCount: 150 } },
+      { "if-match": '"1"' },
+    );
     expect(write.status).toBe(200);
     expect(write.body).toMatchObject({ version: 2, changed: true, seq: 1, fields: { guestCount: 150, venueName: "Old Mill" } });
     expect(write.headers.get("etag")).toBe('"2"');
@@ -63,21 +72,29 @@ describe("GET and PATCH /couples/:id/core-fields", () => {
 
   it("answers 428 without a version and 400 for a malformed If-Match", async () => {
     const coupleId = await makeCouple(database.db, []);
-    const none = await wedme<{ error: { message: string } }>("PATCH", `/couples/${coupleId}/core-fields`, { fields: { guestCount: 1 } });
+    const none = await wedme<{ error: { message: string } }>("PATCH", `/couples/${coupleId}/core-fields`, {
+      fields: { guestCount: 1 },
+    });
     expect(none.status).toBe(428);
     expect(none.body.error.message).toContain("If-Match");
-    const bad = await wedme("PATCH", `/couples/${coupleId}/core-fields`, { fields: { guestCount: 1 } }, { "if-match": "yesterday" });
+    const bad = await wedme(
+      "PATCH",
+      `/couples/${coupleId}/core-fields`,
+      { fields: { guestCount: 1 } },
+      { "if-match": "yesterday" },
+    );
     expect(bad.status).toBe(400);
   });
 
   it("lets exactly one of two concurrent writers with the same version win; the other gets 409 with the current version", async () => {
     const coupleId = await makeCouple(database.db, [], { guestCount: 100 });
+    type Conflict = { error: { details: { currentVersion: number }; message: string } };
     const [a, b] = await Promise.all([
-      wedme("PATCH", `/couples/${coupleId}/core-fields`, { fields: { guestCount: 101 } }, { "if-match": '"1"' }),
-      wedme("PATCH", `/couples/${coupleId}/core-fields`, { fields: { guestCount: 102 } }, { "if-match": '"1"' }),
+      wedme<Conflict>("PATCH", `/couples/${coupleId}/core-fields`, { fields: { guestCount: 101 } }, { "if-match": '"1"' }),
+      wedme<Conflict>("PATCH", `/couples/${coupleId}/core-fields`, { fields: { guestCount: 102 } }, { "if-match": '"1"' }),
     ]);
     expect([a.status, b.status].sort()).toEqual([200, 409]);
-    const loser = (a.status === 409 ? a : b) as { body: { error: { details: { currentVersion: number }; message: string } } };
+    const loser = a.status === 409 ? a : b;
     expect(loser.body.error.details.currentVersion).toBe(2);
     expect(loser.body.error.message).toContain("current version is 2");
     expect(await countEvents(coupleId)).toBe(1);
@@ -88,7 +105,15 @@ describe("GET and PATCH /couples/:id/core-fields", () => {
     const res = await wedme<{ error: { fields: Record<string, string[]> } }>(
       "PATCH",
       `/couples/${coupleId}/core-fields`,
-      { fields: { guestCount: -5, weddingDate: "2027-02-30", partner1Email: "nope", favouriteColour: "blue", timezone: "Mars/Olympus" } },
+      {
+        fields: {
+          guestCount: -5,
+          weddingDate: "2027-02-30",
+          partner1Email: "nope",
+          favouriteColour: "blue",
+          timezone: "Mars/Olympus",
+        },
+      },
       { "if-match": '"1"' },
     );
     expect(res.status).toBe(422);
@@ -113,10 +138,20 @@ describe("GET and PATCH /couples/:id/core-fields", () => {
       testActor,
     );
     const vendor = apiClient(hub.url, token);
-    const forbidden = await vendor<{ error: { message: string } }>("PATCH", `/couples/${coupleId}/core-fields`, { fields: { guestCount: 3 } }, { "if-match": "1" });
+    const forbidden = await vendor<{ error: { message: string } }>(
+      "PATCH",
+      `/couples/${coupleId}/core-fields`,
+      { fields: { guestCount: 3 } },
+      { "if-match": "1" },
+    );
     expect(forbidden.status).toBe(403);
     expect(forbidden.body.error.message).toContain("guestCount");
-    const allowed = await vendor("PATCH", `/couples/${coupleId}/core-fields`, { fields: { ceremonyTime: "15:30" } }, { "if-match": "1" });
+    const allowed = await vendor(
+      "PATCH",
+      `/couples/${coupleId}/core-fields`,
+      { fields: { ceremonyTime: "15:30" } },
+      { "if-match": "1" },
+    );
     expect(allowed.status).toBe(200);
     await revokeApiToken(database.db, principal.tokenId, testActor);
     expect((await vendor("GET", `/couples/${coupleId}/core-fields`)).status).toBe(401);
@@ -167,16 +202,31 @@ describe("supplier access", () => {
     );
     const vendor = apiClient(hub.url, token);
     const path = `/suppliers/${supplier.id}/couples/${coupleId}/vendor-fields`;
-    const first = await vendor("PATCH", path, { fields: { availability: "confirmed", arrivalTime: "11:30" } }, { "if-match": "0" });
+    const first = await vendor(
+      "PATCH",
+      path,
+      { fields: { availability: "confirmed", arrivalTime: "11:30" } },
+      { "if-match": "0" },
+    );
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ version: 1, changed: true });
     const stale = await vendor("PATCH", path, { fields: { arrivalTime: "12:00" } }, { "if-match": "0" });
     expect(stale.status).toBe(409);
-    const invalid = await vendor<{ error: { fields: Record<string, string[]> } }>("PATCH", path, { fields: { availability: "maybe" } }, { "if-match": "1" });
+    const invalid = await vendor<{ error: { fields: Record<string, string[]> } }>(
+      "PATCH",
+      path,
+      { fields: { availability: "maybe" } },
+      { "if-match": "1" },
+    );
     expect(invalid.status).toBe(422);
     expect(invalid.body.error.fields.availability).toEqual(["must be confirmed, tentative or unavailable"]);
-    const seen = await wedme<{ items: { supplierId: string; fields: Record<string, unknown> }[] }>("GET", `/couples/${coupleId}/vendor-fields`);
-    expect(seen.body.items).toEqual([expect.objectContaining({ supplierId: supplier.id, fields: { availability: "confirmed", arrivalTime: "11:30" } })]);
+    const seen = await wedme<{ items: { supplierId: string; fields: Record<string, unknown> }[] }>(
+      "GET",
+      `/couples/${coupleId}/vendor-fields`,
+    );
+    expect(seen.body.items).toEqual([
+      expect.objectContaining({ supplierId: supplier.id, fields: { availability: "confirmed", arrivalTime: "11:30" } }),
+    ]);
     const events = await wedme<{ items: { type: string; supplierId: string }[] }>("GET", `/couples/${coupleId}/events`);
     expect(events.body.items).toEqual([expect.objectContaining({ type: "vendor_fields.updated", supplierId: supplier.id })]);
     const byCouple = await wedme("PATCH", path, { fields: { arrivalTime: "09:00" } }, { "if-match": "1" });

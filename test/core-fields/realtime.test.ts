@@ -17,7 +17,13 @@ const listeners: Listener[] = [];
 const processes: HubProcess[] = [];
 
 const token = async (kind: "wedme" | "wedsync" | "supplier" | "ops", supplierId?: string) =>
-  (await createApiToken(database.db, { name: `rt-${kind}`, kind, supplierId, scopes: ["core-fields:read", "core-fields:write", "events:read"] }, testActor)).token;
+  (
+    await createApiToken(
+      database.db,
+      { name: `rt-${kind}`, kind, supplierId, scopes: ["core-fields:read", "core-fields:write", "events:read"] },
+      testActor,
+    )
+  ).token;
 
 function track(l: Listener): Listener {
   listeners.push(l);
@@ -41,7 +47,12 @@ afterAll(async () => {
 async function writeWithRetry(coupleId: string, fields: Record<string, unknown>): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const current = await wedme<{ version: number }>("GET", `/couples/${coupleId}/core-fields`);
-    const res = await wedme<{ seq: number }>("PATCH", `/couples/${coupleId}/core-fields`, { fields }, { "if-match": `"${current.body.version}"` });
+    const res = await wedme<{ seq: number }>(
+      "PATCH",
+      `/couples/${coupleId}/core-fields`,
+      { fields },
+      { "if-match": `"${current.body.version}"` },
+    );
     if (res.status === 200) return res.body.seq;
     if (res.status !== 409) throw new Error(`unexpected ${res.status}`);
   }
@@ -61,7 +72,9 @@ describe("ordering under concurrency", () => {
     const written = await Promise.all(range(1, 20).map((i) => writeWithRetry(coupleId, { guestCount: 100 + i })));
     expect(written.sort((a, b) => a - b)).toEqual(range(1, 20));
 
-    const inDb = await database.db.execute<{ seq: string }>(sql`select seq from events where couple_id = ${coupleId} order by seq`);
+    const inDb = await database.db.execute<{ seq: string }>(
+      sql`select seq from events where couple_id = ${coupleId} order by seq`,
+    );
     expect(inDb.rows.map((r) => Number(r.seq))).toEqual(range(1, 20));
 
     for (const l of [coupleListener, supplier1, supplier2, staff]) {
@@ -84,7 +97,9 @@ describe("isolation", () => {
     const refused = track(listen(hub.url, outsiderToken, [{ room: `couple:${coupleId}` }]));
     const own = track(listen(hub.url, outsiderToken, [{ room: `supplier:${outsider.id}`, after: 0 }]));
     const foreignFeed = track(listen(hub.url, outsiderToken, [{ room: `supplier:${connected.id}` }]));
-    const insider = track(listen(hub.url, await token("supplier", connected.id), [{ room: `supplier:${connected.id}`, after: 0 }]));
+    const insider = track(
+      listen(hub.url, await token("supplier", connected.id), [{ room: `supplier:${connected.id}`, after: 0 }]),
+    );
     await Promise.all([own.joined, insider.joined]);
     await waitFor(async () => refused.errors.length > 0 && foreignFeed.errors.length > 0, "refusals");
     expect(refused.errors[0]?.message).toBe(`You may not join couple:${coupleId}.`);
@@ -138,17 +153,24 @@ describe("cross-process delivery", () => {
     const worker = spawnHub(["--role=worker"], { DATABASE_URL: testDatabaseUrl() });
     processes.push(worker);
     await waitFor(async () => worker.output().includes("workers started"), "worker process", 60_000);
-    await database.db.execute(sql`select graphile_worker.add_job('apply_core_fields', ${JSON.stringify({
-      coupleId,
-      patch: { guestCount: 77 },
-      expectedVersion: "current",
-      source: "import",
-      writer: "couple",
-      actor: "import:test",
-    })}::json)`);
+    await database.db.execute(
+      sql`select graphile_worker.add_job('apply_core_fields', ${JSON.stringify({
+        coupleId,
+        patch: { guestCount: 77 },
+        expectedVersion: "current",
+        source: "import",
+        writer: "couple",
+        actor: "import:test",
+      })}::json)`,
+    );
 
     await l.waitFor(1, 30_000);
-    expect(l.events[0]!.event).toMatchObject({ coupleId, source: "import", actor: "import:test", changedFields: { guestCount: { old: 7, new: 77 } } });
+    expect(l.events[0]!.event).toMatchObject({
+      coupleId,
+      source: "import",
+      actor: "import:test",
+      changedFields: { guestCount: { old: 7, new: 77 } },
+    });
     expect(l.events[0]!.room).toBe(`supplier:${supplier.id}`);
   });
 });
