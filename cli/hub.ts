@@ -13,6 +13,9 @@ import { createLogger } from "../app/log.server";
 import { createVault } from "../app/crypto/secrets.server";
 import { createHubCookies } from "../app/auth/cookies.server";
 import type { HubContext } from "../app/runtime/context.server";
+import { exportMappings, importMappingFiles } from "../app/mapping/store.server";
+import { defaultMappingsDir, readMappingFiles, writeMappingFolder } from "../app/mapping/files.server";
+import { runCase } from "../app/mapping/cases";
 
 const HELP = `WedSync Integration Hub CLI
 
@@ -31,6 +34,9 @@ Commands:
                                   Scopes: ${API_SCOPES.join(", ")}.
   token revoke --id ID            Revoke an API token.
   config check                    Validate the environment and print the effective configuration.
+  mappings import [--dir D]       Publish the mapping files (default mappings/) whose text differs from the active version.
+  mappings export [--dir D]       Write each mapping's active version to files (default mappings/), for review in git.
+  mappings test [--dir D]         Run every mapping file's cases; exit 1 when one fails.
 
 The database is DATABASE_URL, or the embedded PostgreSQL in HUB_DATA_DIR (reused if the hub is running).
 `;
@@ -51,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
       kind: { type: "string" },
       scopes: { type: "string" },
       id: { type: "string" },
+      dir: { type: "string" },
     },
   });
   const [cmd, sub] = positionals;
@@ -128,6 +135,30 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`Revoked token ${values.id}.\n`);
         return 0;
       });
+    case "mappings import":
+      return withDatabase(config, async ({ db }) => {
+        const c = await importMappingFiles(db, readMappingFiles(values.dir), actor);
+        process.stdout.write(`Mappings: ${c.created} created, ${c.published} published, ${c.unchanged} unchanged.\n`);
+        return 0;
+      });
+    case "mappings export":
+      return withDatabase(config, async ({ db }) => {
+        const files = await exportMappings(db);
+        for (const f of files) writeMappingFolder(values.dir ?? defaultMappingsDir(), f);
+        process.stdout.write(`Wrote ${files.length} mapping(s) to ${values.dir ?? defaultMappingsDir()}.\n`);
+        return 0;
+      });
+    case "mappings test": {
+      let failed = 0;
+      for (const f of readMappingFiles(values.dir)) {
+        for (const c of f.cases) {
+          const r = await runCase(f.expression, f.target, c);
+          if (!r.passed) failed++;
+          process.stdout.write(`${r.passed ? "ok  " : "FAIL"} ${f.slug} / ${c.name}${r.problem ? `: ${r.problem}` : ""}\n`);
+        }
+      }
+      return failed ? 1 : 0;
+    }
     default:
       process.stderr.write(`Unknown command "${command}".\n\n${HELP}`);
       return 2;

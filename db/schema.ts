@@ -263,6 +263,8 @@ export const mappings = pgTable("mappings", {
   source: jsonb("source").$type<Record<string, unknown>>().notNull(),
   /** e.g. { kind: "core-fields" } or { kind: "provider-payload", connector: "google-calendar" } */
   target: jsonb("target").$type<Record<string, unknown>>().notNull(),
+  /** The published version in use (rollback points it at an older one). */
+  activeVersionId: uuid("active_version_id"),
   createdAt: createdAt(),
 });
 

@@ -98,7 +98,9 @@ export function LiveUpdates({ room, after, me, ignore, subject }: LiveUpdatesPro
       <span className="live-indicator" data-state={connection.state} title={connection.message}>
         <span className="live-dot" aria-hidden="true" />
         {INDICATOR[connection.state]}
-        {connection.message && connection.state !== "live" ? <span className="visually-hidden">: {connection.message}</span> : null}
+        {connection.state === "offline" || connection.state === "refused"
+          ? `${connection.message ? `: ${connection.message}` : ""}. Reload the page to try again.`
+          : null}
       </span>
       {/* Always in the page, so screen readers announce it when the text arrives. */}
       <p className="live-notice" role="status">

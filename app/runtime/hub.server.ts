@@ -24,6 +24,9 @@ import { requestLog } from "../http/request-log.server";
 import { attachRealtime } from "../realtime/gateway.server";
 import { seedSandbox, type SandboxCredentials } from "../seed/demo-world.server";
 import { startSandboxSimulators } from "../../simulators/index";
+import { importMappingFiles } from "../mapping/store.server";
+import { readMappingFiles } from "../mapping/files.server";
+import { systemActor } from "../audit/audit.server";
 import type { RunningSimulator } from "../../simulators/harness";
 
 export interface RunningHub {
@@ -97,6 +100,11 @@ export async function startHub(opts: StartOptions): Promise<RunningHub> {
     let sandboxCredentials: SandboxCredentials | null = null;
     if (config.seedSandbox && role !== "worker") {
       sandboxCredentials = await seedSandbox(ctx);
+    }
+    if (config.mode === "sandbox" && role !== "worker") {
+      // The reviewed mappings in mappings/ become (or stay) the published versions.
+      const counts = await importMappingFiles(ctx.db, readMappingFiles(), systemActor("mappings/ import"));
+      log.info(counts, "mapping files imported");
     }
 
     if (role !== "web") {
