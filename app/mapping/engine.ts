@@ -129,7 +129,7 @@ export function validateOutput(schema: z.ZodType, output: unknown): FieldErrors 
       continue;
     }
     const path = issue.path.join(".") || "_";
-    const missing = issue.code === "invalid_type" && valueAt(output, issue.path) === undefined;
+    const missing = (issue.code === "invalid_type" || issue.code === "invalid_union") && valueAt(output, issue.path) === undefined;
     (errors[path] ??= []).push(missing ? "is required but the mapping produced nothing for it" : issue.message);
   }
   return errors;
