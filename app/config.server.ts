@@ -46,6 +46,7 @@ const encryptionKeysSchema = z.string().transform((raw, ctx) => {
 const envSchema = z.object({
   HUB_MODE: z.enum(["sandbox", "production"], { error: 'must be "sandbox" or "production"' }).default("sandbox"),
   PORT: port.default(3000),
+  HUB_PUBLIC_URL: z.url("must be the hub's public base URL, like https://hub.example.com").optional(),
   HOST: z.string().min(1).default("0.0.0.0"),
   DATABASE_URL: z
     .string()
@@ -71,6 +72,8 @@ export interface HubConfig {
   mode: "sandbox" | "production";
   port: number;
   host: string;
+  /** Base URL people and providers reach the hub at (OAuth redirect URIs, links); unset: the listening URL. */
+  publicUrl: string | undefined;
   /** Undefined means: start the embedded PostgreSQL. */
   databaseUrl: string | undefined;
   dataDir: string;
@@ -147,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mode: e.HUB_MODE,
     port: e.PORT,
     host: e.HOST,
+    publicUrl: e.HUB_PUBLIC_URL?.replace(/\/$/, ""),
     databaseUrl: e.DATABASE_URL,
     dataDir,
     embeddedPgPort: e.EMBEDDED_PG_PORT,

@@ -203,6 +203,7 @@ function cliContext(config: HubConfig, database: import("../app/db.server").Data
     vault: createVault(config.encryptionKeys),
     cookies: createHubCookies(config.sessionSecret, config.secureCookies),
     status: () => ({ workersRunning: false, startedAt: new Date() }),
+    publicUrl: () => config.publicUrl ?? `http://localhost:${config.port}`,
   };
 }
 

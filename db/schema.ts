@@ -246,13 +246,39 @@ export const connections = pgTable(
       .notNull()
       .default(sql`'{}'::text[]`),
     credentialsEnc: text("credentials_enc"),
+    /** The provider's id for the account, so reconnecting the same account updates this row. */
+    accountId: text("account_id"),
     tokenExpiresAt: timestamp("token_expires_at", { withTimezone: true }),
+    lastRefreshedAt: timestamp("last_refreshed_at", { withTimezone: true }),
     lastError: text("last_error"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [index("connections_supplier_idx").on(t.supplierId)],
 );
+
+/**
+ * A pending OAuth authorization: single-use, expiring, bound to the vendor's
+ * session. Only the state's hash is stored; the PKCE verifier is encrypted.
+ */
+export const oauthStates = pgTable("oauth_states", {
+  stateHash: text("state_hash").primaryKey(),
+  sessionHash: text("session_hash").notNull(),
+  userId: uuid("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  supplierId: uuid("supplier_id")
+    .notNull()
+    .references(() => suppliers.id, { onDelete: "cascade" }),
+  connectorId: text("connector_id").notNull(),
+  /** Reconnecting an existing connection rather than adding one. */
+  connectionId: uuid("connection_id"),
+  codeVerifierEnc: text("code_verifier_enc").notNull(),
+  redirectUri: text("redirect_uri").notNull(),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  usedAt: timestamp("used_at", { withTimezone: true }),
+  createdAt: createdAt(),
+});
 
 // ---------------------------------------------------------------- mappings
 export const mappings = pgTable("mappings", {

@@ -19,6 +19,8 @@ export interface FaultSettings {
 export interface SimulatorDefinition {
   name: string; // e.g. "google-calendar"
   routes: (router: express.Router, ctx: SimulatorContext) => void; // provider-specific routes
+  // Extra JSON control routes, mounted on the /__sim control router (so never faulted or counted).
+  controlRoutes?: (router: express.Router, ctx: SimulatorContext) => void;
 }
 
 export interface SimulatorContext {
@@ -163,6 +165,7 @@ export async function startSimulator(
   control.get("/health", (_req, res) => {
     res.json({ ok: true, name: def.name });
   });
+  def.controlRoutes?.(control, ctx);
   control.use((req, res) => {
     res.status(404).json(errorBody(404, `No route ${req.method} ${req.originalUrl}`));
   });

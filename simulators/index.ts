@@ -1,10 +1,36 @@
 // Registry of provider simulators started by the sandbox and benches.
 import { startSimulator } from "./harness.js";
 import type { RunningSimulator, SimulatorDefinition } from "./harness.js";
+import { createOAuthSimulator, SANDBOX_OAUTH_CLIENTS, SANDBOX_OAUTH_USERS } from "./oauth/index.js";
+import type { OAuthProvider, OAuthSimulatorDefinition } from "./oauth/index.js";
 
-// Intentionally empty: each provider simulator (Google Calendar, etc.) is added
-// by its connector's issue, alongside the connector that talks to it.
-export const simulatorRegistry: SimulatorDefinition[] = [];
+export { createOAuthSimulator, SANDBOX_OAUTH_CLIENTS, SANDBOX_OAUTH_USERS } from "./oauth/index.js";
+
+function sandboxOAuth(provider: OAuthProvider): OAuthSimulatorDefinition {
+  return createOAuthSimulator(provider, {
+    clients: [SANDBOX_OAUTH_CLIENTS[provider]],
+    users: SANDBOX_OAUTH_USERS[provider],
+  });
+}
+
+/** The sandbox's OAuth simulators, for in-process control (counters, revoking, TTL). */
+export const sandboxOAuthSimulators: Readonly<Record<OAuthProvider, OAuthSimulatorDefinition>> = Object.freeze({
+  google: sandboxOAuth("google"),
+  microsoft: sandboxOAuth("microsoft"),
+  honeybook: sandboxOAuth("honeybook"),
+});
+
+// Each provider simulator is added by its connector's issue, alongside the
+// connector that talks to it. Order is the port layout (basePort + index,
+// SIMULATOR_BASE_PORT defaults to 4100): append only, never reorder.
+//   +0 google     Google OAuth (accounts.google.com / oauth2.googleapis.com stand-in)
+//   +1 microsoft  Microsoft identity platform v2.0 + Graph /v1.0/me
+//   +2 honeybook  HoneyBook OAuth + /api/v2/users/me
+export const simulatorRegistry: SimulatorDefinition[] = [
+  sandboxOAuthSimulators.google,
+  sandboxOAuthSimulators.microsoft,
+  sandboxOAuthSimulators.honeybook,
+];
 
 // Starts every registered simulator on basePort + index, so ports are stable
 // and predictable for the sandbox console. If one fails to start, the ones

@@ -3,10 +3,12 @@ import type { TaskList } from "graphile-worker";
 import type { HubContext } from "../app/runtime/context.server";
 import { diagnosticsPing } from "./diagnostics-ping";
 import { applyCoreFields } from "./apply-core-fields";
+import { refreshConnectionTokenTask } from "./refresh-connection-token";
 
 export function createTaskList(ctx: HubContext): TaskList {
   return {
     diagnostics_ping: diagnosticsPing(ctx),
     apply_core_fields: applyCoreFields(ctx),
+    refresh_connection_token: refreshConnectionTokenTask(ctx),
   };
 }

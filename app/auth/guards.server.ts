@@ -10,7 +10,7 @@ export async function sessionToken(request: Request, context: AppLoadContext): P
   return typeof value === "string" && value.length > 0 ? value : null;
 }
 
-export async function getUser(request: Request, context: AppLoadContext): Promise<User | null> {
+export async function getUser(request: Request, context: AppLoadContext): Promise<(User & { sessionHash: string }) | null> {
   const token = await sessionToken(request, context);
   if (!token) return null;
   return userForSession(context.hub.db, token);
@@ -33,7 +33,10 @@ export async function requireStaff(request: Request, context: AppLoadContext, ro
   return user;
 }
 
-export async function requireVendor(request: Request, context: AppLoadContext): Promise<User & { supplierId: string }> {
+export async function requireVendor(
+  request: Request,
+  context: AppLoadContext,
+): Promise<User & { supplierId: string; sessionHash: string }> {
   const user = await getUser(request, context);
   if (!user) throw signInRedirect(request);
   if (user.role !== "vendor" || !user.supplierId) throw new Response("Not found", { status: 404 });

@@ -201,7 +201,7 @@ export function CoreFieldsEditor({ couple, result }: CoreFieldsEditorProps) {
 
   return (
     <section className="editor" aria-labelledby="edit-core-fields">
-      <h2 id="edit-core-fields">Edit core fields</h2>
+      <h2 id="edit-core-fields">Edit fields</h2>
 
       {result?.status === "saved" ? (
         <p className="alert ok" role="status">

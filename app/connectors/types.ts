@@ -5,14 +5,7 @@
 export type ConnectorCategory = "calendar" | "crm" | "email" | "sms";
 
 export type Capability =
-  | "pushEvents"
-  | "pullAvailability"
-  | "receiveWebhooks"
-  | "importClients"
-  | "sendEmail"
-  | "sendSms"
-  | "deliveryEvents"
-  | "feed";
+  "pushEvents" | "pullAvailability" | "receiveWebhooks" | "importClients" | "sendEmail" | "sendSms" | "deliveryEvents" | "feed";
 
 export interface OAuthEndpoints {
   authorizeUrl: string;

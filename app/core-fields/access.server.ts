@@ -40,3 +40,8 @@ export function assertCanWriteVendorFields(p: Principal, supplierId: string): vo
 export function isUuid(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }
+
+/** Other vendors' own-field changes are not shown to a supplier (they still take a place in the couple's sequence). */
+export function canSeeEvent(p: Principal, event: { type: string; supplierId: string | null }): boolean {
+  return !(p.type === "supplier" && event.type === "vendor_fields.updated" && event.supplierId !== p.supplierId);
+}

@@ -2,7 +2,7 @@
 import { sql } from "drizzle-orm";
 import type { DbOrTx } from "../db.server";
 import { NotFoundError } from "../errors";
-import { assertCanAccessCouple, assertCanAccessSupplier } from "./access.server";
+import { assertCanAccessCouple, assertCanAccessSupplier, canSeeEvent } from "./access.server";
 import { coupleRoom, supplierRoom, type HubEvent, type StreamEvent } from "./events";
 import type { Principal } from "./principal";
 import type { CoreFieldsState, VendorFieldsState } from "./write.server";
@@ -89,18 +89,18 @@ export async function supplierEventsAfter(
 
 export async function listCoupleEvents(db: DbOrTx, p: Principal, coupleId: string, afterSeq: number, limit: number) {
   await assertCanAccessCouple(db, p, coupleId);
-  return page(await coupleEventsAfter(db, coupleId, afterSeq, limit), limit, afterSeq);
+  return page(await coupleEventsAfter(db, coupleId, afterSeq, limit), limit, afterSeq, p);
 }
 
 export async function listSupplierEvents(db: DbOrTx, p: Principal, supplierId: string, afterSeq: number, limit: number) {
   await assertCanAccessSupplier(db, p, supplierId);
-  return page(await supplierEventsAfter(db, supplierId, afterSeq, limit), limit, afterSeq);
+  return page(await supplierEventsAfter(db, supplierId, afterSeq, limit), limit, afterSeq, p);
 }
 
-function page(items: StreamEvent[], limit: number, after: number) {
+function page(items: StreamEvent[], limit: number, after: number, p: Principal) {
   const last = items.at(-1);
   return {
-    items: items.map((i) => ({ ...i.event, streamSeq: i.seq })),
+    items: items.filter((i) => canSeeEvent(p, i.event)).map((i) => ({ ...i.event, streamSeq: i.seq })),
     /** Pass as `after` to read on; equal to the request's `after` when there is nothing new. */
     next: last ? last.seq : after,
     hasMore: items.length === Math.min(limit, MAX_PAGE),

@@ -203,6 +203,8 @@ async function appendEvent(tx: Tx, e: Omit<HubEvent, "id" | "occurredAt">): Prom
     with locked as (
       select id from suppliers
       where id in (select supplier_id from supplier_couples where couple_id = ${e.coupleId})
+        -- A vendor's own fields are the couple's and that vendor's business, not the other vendors'.
+        and (${e.supplierId}::uuid is null or id = ${e.supplierId}::uuid)
       order by id for update
     ), bumped as (
       update suppliers s set last_feed_seq = s.last_feed_seq + 1 from locked where s.id = locked.id

@@ -13,6 +13,8 @@ export const taskPayloadSchemas = {
     writer: z.enum(["couple", "supplier", "staff"]),
     actor: z.string().min(1).max(200),
   }),
+  /** Refresh a connection's OAuth access token before it expires (job key per connection). */
+  refresh_connection_token: z.object({ connectionId: z.uuid() }),
 } as const;
 
 export type TaskName = keyof typeof taskPayloadSchemas;

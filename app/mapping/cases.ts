@@ -22,7 +22,12 @@ const same = (a: unknown, b: unknown) => JSON.stringify(sortKeys(a)) === JSON.st
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sortKeys(x)]));
+  if (v && typeof v === "object")
+    return Object.fromEntries(
+      Object.entries(v)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, x]) => [k, sortKeys(x)]),
+    );
   return v;
 }
 
@@ -31,13 +36,20 @@ export async function runCase(expression: string, target: TargetId, c: CaseInput
     const { output, errors } = await runMapping(compileMapping(expression), c.input, target);
     if (c.expectedErrors !== undefined) {
       const passed = same(errors ?? {}, c.expectedErrors);
-      return { name: c.name, passed, output, errors, problem: passed ? undefined : "the validation errors differ from expectedErrors" };
+      return {
+        name: c.name,
+        passed,
+        output,
+        errors,
+        problem: passed ? undefined : "the validation errors differ from expectedErrors",
+      };
     }
     if (errors) return { name: c.name, passed: false, output, errors, problem: "the output is not valid for the target" };
     const passed = same(output, c.expected);
     return { name: c.name, passed, output, errors, problem: passed ? undefined : "the output differs from expected" };
   } catch (err) {
-    if (err instanceof MappingSyntaxError || err instanceof MappingEvaluationError) return { name: c.name, passed: false, problem: err.message };
+    if (err instanceof MappingSyntaxError || err instanceof MappingEvaluationError)
+      return { name: c.name, passed: false, problem: err.message };
     throw err;
   }
 }

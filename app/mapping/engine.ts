@@ -28,7 +28,13 @@ export interface JsonataError {
 }
 
 export function isJsonataError(err: unknown): err is JsonataError {
-  return typeof err === "object" && err !== null && "code" in err && "message" in err && typeof (err as { code: unknown }).code === "string";
+  return (
+    typeof err === "object" &&
+    err !== null &&
+    "code" in err &&
+    "message" in err &&
+    typeof (err as { code: unknown }).code === "string"
+  );
 }
 
 export class MappingSyntaxError extends Error {
@@ -129,7 +135,8 @@ export function validateOutput(schema: z.ZodType, output: unknown): FieldErrors 
       continue;
     }
     const path = issue.path.join(".") || "_";
-    const missing = (issue.code === "invalid_type" || issue.code === "invalid_union") && valueAt(output, issue.path) === undefined;
+    const missing =
+      (issue.code === "invalid_type" || issue.code === "invalid_union") && valueAt(output, issue.path) === undefined;
     (errors[path] ??= []).push(missing ? "is required but the mapping produced nothing for it" : issue.message);
   }
   return errors;

@@ -11,7 +11,10 @@ export const mappingCaseSchema = z
     expected: z.unknown().optional(),
     expectedErrors: z.record(z.string(), z.array(z.string())).optional(),
   })
-  .refine((c) => (c.expected === undefined) !== (c.expectedErrors === undefined), "a case needs exactly one of expected or expectedErrors");
+  .refine(
+    (c) => (c.expected === undefined) !== (c.expectedErrors === undefined),
+    "a case needs exactly one of expected or expectedErrors",
+  );
 
 export type MappingCase = z.infer<typeof mappingCaseSchema> & { name: string };
 
@@ -47,8 +50,10 @@ export function readMappingFiles(dir = defaultMappingsDir()): MappingFile[] {
 export function readMappingFolder(folder: string): MappingFile {
   const where = (f: string) => path.join(folder, f);
   const meta = metaSchema.safeParse(JSON.parse(fs.readFileSync(where("mapping.json"), "utf8")));
-  if (!meta.success) throw new Error(`${where("mapping.json")}: ${meta.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
-  if (meta.data.slug !== path.basename(folder)) throw new Error(`${where("mapping.json")}: slug "${meta.data.slug}" must equal the folder name`);
+  if (!meta.success)
+    throw new Error(`${where("mapping.json")}: ${meta.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
+  if (meta.data.slug !== path.basename(folder))
+    throw new Error(`${where("mapping.json")}: slug "${meta.data.slug}" must equal the folder name`);
   const casesDir = where("cases");
   const cases = fs.existsSync(casesDir)
     ? fs
@@ -57,7 +62,8 @@ export function readMappingFolder(folder: string): MappingFile {
         .sort()
         .map((f) => {
           const parsed = mappingCaseSchema.safeParse(JSON.parse(fs.readFileSync(path.join(casesDir, f), "utf8")));
-          if (!parsed.success) throw new Error(`${path.join(casesDir, f)}: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+          if (!parsed.success)
+            throw new Error(`${path.join(casesDir, f)}: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
           return { ...parsed.data, name: f.replace(/\.json$/, "") };
         })
     : [];

@@ -96,7 +96,8 @@ export function joinName(first: unknown, last: unknown): string | undefined {
 
 /** "120-150" -> { min: 120, max: 150 }; "about 80" -> { min: 80, max: 80 }. */
 export function guestRange(value: unknown): { min: number; max: number } | undefined {
-  if (typeof value === "number" && Number.isFinite(value) && value >= 0) return { min: Math.round(value), max: Math.round(value) };
+  if (typeof value === "number" && Number.isFinite(value) && value >= 0)
+    return { min: Math.round(value), max: Math.round(value) };
   if (typeof value !== "string") return undefined;
   const numbers = value.match(/\d+/g)?.map(Number) ?? [];
   if (numbers.length === 0) return undefined;

@@ -95,7 +95,7 @@ export function expressionToGraph(expression: string): GraphView {
     return { kind: "text-only", reason: `it does not compile: ${(err as { message?: string }).message ?? String(err)}` };
   }
   const body = objectBody(stripComments(expression));
-  if (body === null) return { kind: "text-only", reason: "it is not a single object constructor { \"field\": expression, … }" };
+  if (body === null) return { kind: "text-only", reason: 'it is not a single object constructor { "field": expression, … }' };
   const edges: MappingEdge[] = [];
   const problem = parsePairs(body, "", edges);
   if (problem) return { kind: "text-only", reason: problem };

@@ -25,7 +25,8 @@ export function inferSourceFields(samples: unknown[]): SourceField[] {
   };
   const note = (path: string, type: SourceField["type"], inArray: boolean, example: unknown) => {
     const existing = fields.get(path);
-    if (!existing || existing.type === "null") fields.set(path, { path, type, inArray: inArray || Boolean(existing?.inArray), example });
+    if (!existing || existing.type === "null")
+      fields.set(path, { path, type, inArray: inArray || Boolean(existing?.inArray), example });
   };
   for (const s of samples) visit(s, "", false);
   return [...fields.values()].sort((a, b) => a.path.localeCompare(b.path));

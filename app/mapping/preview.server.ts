@@ -16,7 +16,13 @@ export async function previewMapping(expression: string, input: unknown, target:
     compiled = compileMapping(expression, PREVIEW_GUARDS);
   } catch (err) {
     if (err instanceof MappingSyntaxError) {
-      return { kind: "syntax-error", message: err.message, line: err.line, column: err.column, position: err.jsonata.position ?? null };
+      return {
+        kind: "syntax-error",
+        message: err.message,
+        line: err.line,
+        column: err.column,
+        position: err.jsonata.position ?? null,
+      };
     }
     throw err;
   }

@@ -61,7 +61,13 @@ export async function listMappings(db: DbOrTx): Promise<MappingSummary[]> {
   const rows = await db.select().from(mappings).orderBy(asc(mappings.slug));
   const versions = await db.select().from(mappingVersions);
   const users = await db.select({ mappingId: webhookEndpoints.mappingId, name: webhookEndpoints.name }).from(webhookEndpoints);
-  return rows.map((m) => summary(m, versions.filter((v) => v.mappingId === m.id), users.filter((u) => u.mappingId === m.id).map((u) => `webhook: ${u.name}`)));
+  return rows.map((m) =>
+    summary(
+      m,
+      versions.filter((v) => v.mappingId === m.id),
+      users.filter((u) => u.mappingId === m.id).map((u) => `webhook: ${u.name}`),
+    ),
+  );
 }
 
 function summary(m: MappingRow, versions: VersionRow[], usedBy: string[]): MappingSummary {
@@ -82,11 +88,22 @@ function summary(m: MappingRow, versions: VersionRow[], usedBy: string[]): Mappi
 export async function getMapping(db: DbOrTx, slug: string): Promise<MappingDetail> {
   const [m] = await db.select().from(mappings).where(eq(mappings.slug, slug));
   if (!m) throw new NotFoundError(`No mapping "${slug}"`);
-  const versions = await db.select().from(mappingVersions).where(eq(mappingVersions.mappingId, m.id)).orderBy(desc(mappingVersions.version));
-  const users = await db.select({ name: webhookEndpoints.name }).from(webhookEndpoints).where(eq(webhookEndpoints.mappingId, m.id));
+  const versions = await db
+    .select()
+    .from(mappingVersions)
+    .where(eq(mappingVersions.mappingId, m.id))
+    .orderBy(desc(mappingVersions.version));
+  const users = await db
+    .select({ name: webhookEndpoints.name })
+    .from(webhookEndpoints)
+    .where(eq(webhookEndpoints.mappingId, m.id));
   const all = versions.map(toVersion);
   return {
-    ...summary(m, versions, users.map((u) => `webhook: ${u.name}`)),
+    ...summary(
+      m,
+      versions,
+      users.map((u) => `webhook: ${u.name}`),
+    ),
     versions: all,
     active: all.find((v) => v.id === m.activeVersionId) ?? null,
     draft: all.find((v) => v.status === "draft") ?? null,
@@ -94,7 +111,10 @@ export async function getMapping(db: DbOrTx, slug: string): Promise<MappingDetai
 }
 
 /** What imports and webhooks run: the active published version. */
-export async function activeMapping(db: DbOrTx, slug: string): Promise<{ versionId: string; version: number; expression: string; target: TargetId }> {
+export async function activeMapping(
+  db: DbOrTx,
+  slug: string,
+): Promise<{ versionId: string; version: number; expression: string; target: TargetId }> {
   const res = await db
     .select({ m: mappings, v: mappingVersions })
     .from(mappings)
@@ -119,20 +139,32 @@ export async function createMapping(
   input: { slug: string; name: string; source: MappingSummary["source"]; target: TargetId },
   actor: Actor,
 ): Promise<MappingSummary> {
-  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(input.slug)) throw new ValidationError("Invalid mapping", { slug: ["must be kebab-case, like tave-client-to-wedsync-client"] });
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(input.slug))
+    throw new ValidationError("Invalid mapping", { slug: ["must be kebab-case, like tave-client-to-wedsync-client"] });
   const [existing] = await db.select({ id: mappings.id }).from(mappings).where(eq(mappings.slug, input.slug));
   if (existing) throw new ConflictError(`A mapping "${input.slug}" already exists`);
-  const [row] = await db.insert(mappings).values({ slug: input.slug, name: input.name, source: input.source, target: { kind: input.target } }).returning();
+  const [row] = await db
+    .insert(mappings)
+    .values({ slug: input.slug, name: input.name, source: input.source, target: { kind: input.target } })
+    .returning();
   await recordAudit(db, actor, { action: "mapping.create", entityType: "mapping", entityId: row!.id, after: input });
   return summary(row!, [], []);
 }
 
 /** Create or update the one draft of a mapping. */
-export async function saveDraft(db: Db, slug: string, input: { expression: string; cases: MappingCase[] }, actor: Actor): Promise<MappingVersion> {
+export async function saveDraft(
+  db: Db,
+  slug: string,
+  input: { expression: string; cases: MappingCase[] },
+  actor: Actor,
+): Promise<MappingVersion> {
   assertCompiles(input.expression);
   return db.transaction(async (tx) => {
     const m = await lockMapping(tx, slug);
-    const [draft] = await tx.select().from(mappingVersions).where(and(eq(mappingVersions.mappingId, m.id), eq(mappingVersions.status, "draft")));
+    const [draft] = await tx
+      .select()
+      .from(mappingVersions)
+      .where(and(eq(mappingVersions.mappingId, m.id), eq(mappingVersions.status, "draft")));
     if (draft) {
       const [row] = await tx
         .update(mappingVersions)
@@ -149,8 +181,16 @@ export async function saveDraft(db: Db, slug: string, input: { expression: strin
       return toVersion(row!);
     }
     const next = await nextVersion(tx, m.id);
-    const [row] = await tx.insert(mappingVersions).values({ mappingId: m.id, version: next, status: "draft", expression: input.expression, cases: input.cases }).returning();
-    await recordAudit(tx, actor, { action: "mapping.draft_create", entityType: "mapping", entityId: m.id, after: { version: next, expression: input.expression } });
+    const [row] = await tx
+      .insert(mappingVersions)
+      .values({ mappingId: m.id, version: next, status: "draft", expression: input.expression, cases: input.cases })
+      .returning();
+    await recordAudit(tx, actor, {
+      action: "mapping.draft_create",
+      entityType: "mapping",
+      entityId: m.id,
+      after: { version: next, expression: input.expression },
+    });
     return toVersion(row!);
   });
 }
@@ -159,7 +199,10 @@ export async function saveDraft(db: Db, slug: string, input: { expression: strin
 export async function publishDraft(db: Db, slug: string, actor: Actor): Promise<MappingVersion> {
   return db.transaction(async (tx) => {
     const m = await lockMapping(tx, slug);
-    const [draft] = await tx.select().from(mappingVersions).where(and(eq(mappingVersions.mappingId, m.id), eq(mappingVersions.status, "draft")));
+    const [draft] = await tx
+      .select()
+      .from(mappingVersions)
+      .where(and(eq(mappingVersions.mappingId, m.id), eq(mappingVersions.status, "draft")));
     if (!draft) throw new ConflictError(`Mapping "${slug}" has no draft to publish`);
     assertCompiles(draft.expression);
     const [row] = await tx
@@ -184,7 +227,10 @@ export async function publishDraft(db: Db, slug: string, actor: Actor): Promise<
 export async function activateVersion(db: Db, slug: string, version: number, actor: Actor): Promise<MappingVersion> {
   return db.transaction(async (tx) => {
     const m = await lockMapping(tx, slug);
-    const [row] = await tx.select().from(mappingVersions).where(and(eq(mappingVersions.mappingId, m.id), eq(mappingVersions.version, version)));
+    const [row] = await tx
+      .select()
+      .from(mappingVersions)
+      .where(and(eq(mappingVersions.mappingId, m.id), eq(mappingVersions.version, version)));
     if (!row) throw new NotFoundError(`Mapping "${slug}" has no version ${version}`);
     if (row.status !== "published") throw new ConflictError(`Version ${version} is a draft; publish it first`);
     const before = await versionNumber(tx, m.activeVersionId);
@@ -214,7 +260,11 @@ export async function diffVersions(db: DbOrTx, slug: string, from: number, to: n
  * Bring the files in mappings/ into the database: a file that matches none of
  * its mapping's versions becomes a new published, active version.
  */
-export async function importMappingFiles(db: Db, files: MappingFile[], actor: Actor): Promise<{ created: number; published: number; unchanged: number }> {
+export async function importMappingFiles(
+  db: Db,
+  files: MappingFile[],
+  actor: Actor,
+): Promise<{ created: number; published: number; unchanged: number }> {
   const counts = { created: 0, published: 0, unchanged: 0 };
   for (const f of files) {
     await db.transaction(async (tx) => {
@@ -222,10 +272,16 @@ export async function importMappingFiles(db: Db, files: MappingFile[], actor: Ac
       await tx.execute(sql`select pg_advisory_xact_lock(727003, hashtext(${f.slug}))`);
       let [m] = await tx.select().from(mappings).where(eq(mappings.slug, f.slug));
       if (!m) {
-        [m] = await tx.insert(mappings).values({ slug: f.slug, name: f.name, source: f.source, target: { kind: f.target } }).returning();
+        [m] = await tx
+          .insert(mappings)
+          .values({ slug: f.slug, name: f.name, source: f.source, target: { kind: f.target } })
+          .returning();
         counts.created++;
       } else {
-        await tx.update(mappings).set({ name: f.name, source: f.source, target: { kind: f.target } }).where(eq(mappings.id, m.id));
+        await tx
+          .update(mappings)
+          .set({ name: f.name, source: f.source, target: { kind: f.target } })
+          .where(eq(mappings.id, m.id));
       }
       // A file equal to any existing version is not news: staff may have published a newer one
       // in the console, which a restart must not overwrite (export it to files to review it).
@@ -237,10 +293,22 @@ export async function importMappingFiles(db: Db, files: MappingFile[], actor: Ac
       const next = await nextVersion(tx, m!.id);
       const [row] = await tx
         .insert(mappingVersions)
-        .values({ mappingId: m!.id, version: next, status: "published", expression: f.expression, cases: f.cases, publishedAt: sql`now()` })
+        .values({
+          mappingId: m!.id,
+          version: next,
+          status: "published",
+          expression: f.expression,
+          cases: f.cases,
+          publishedAt: sql`now()`,
+        })
         .returning();
       await tx.update(mappings).set({ activeVersionId: row!.id }).where(eq(mappings.id, m!.id));
-      await recordAudit(tx, actor, { action: "mapping.import", entityType: "mapping", entityId: m!.id, after: { version: next, from: "mappings/" } });
+      await recordAudit(tx, actor, {
+        action: "mapping.import",
+        entityType: "mapping",
+        entityId: m!.id,
+        after: { version: next, from: "mappings/" },
+      });
       counts.published++;
     });
   }
@@ -253,7 +321,14 @@ export async function exportMappings(db: DbOrTx): Promise<MappingFile[]> {
   for (const s of await listMappings(db)) {
     const d = await getMapping(db, s.slug);
     if (!d.active) continue;
-    out.push({ slug: d.slug, name: d.name, source: d.source, target: d.target, expression: d.active.expression, cases: d.active.cases });
+    out.push({
+      slug: d.slug,
+      name: d.name,
+      source: d.source,
+      target: d.target,
+      expression: d.active.expression,
+      cases: d.active.cases,
+    });
   }
   return out;
 }
@@ -266,12 +341,17 @@ async function lockMapping(tx: DbOrTx, slug: string): Promise<MappingRow> {
 }
 
 async function nextVersion(tx: DbOrTx, mappingId: string): Promise<number> {
-  const res = await tx.execute<{ n: number }>(sql`select coalesce(max(version), 0)::int + 1 as n from mapping_versions where mapping_id = ${mappingId}`);
+  const res = await tx.execute<{ n: number }>(
+    sql`select coalesce(max(version), 0)::int + 1 as n from mapping_versions where mapping_id = ${mappingId}`,
+  );
   return res.rows[0]!.n;
 }
 
 async function versionNumber(tx: DbOrTx, versionId: string | null): Promise<number | null> {
   if (!versionId) return null;
-  const [v] = await tx.select({ version: mappingVersions.version }).from(mappingVersions).where(eq(mappingVersions.id, versionId));
+  const [v] = await tx
+    .select({ version: mappingVersions.version })
+    .from(mappingVersions)
+    .where(eq(mappingVersions.id, versionId));
   return v?.version ?? null;
 }

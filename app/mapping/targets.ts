@@ -18,7 +18,9 @@ export interface Target {
   fields: TargetField[];
 }
 
-const isoDateTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/, "must be an ISO 8601 date-time");
+const isoDateTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/, "must be an ISO 8601 date-time");
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date like 2027-06-12");
 
 const coreFields = z.object(Object.fromEntries(Object.entries(CORE_FIELDS).map(([k, d]) => [k, d.schema.optional()]))).strict();
@@ -68,7 +70,10 @@ const googleEvent = z
   })
   .strict();
 
-const outlookTime = z.object({ dateTime: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/, "must be a local date-time"), timeZone: z.string().min(1) });
+const outlookTime = z.object({
+  dateTime: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/, "must be a local date-time"),
+  timeZone: z.string().min(1),
+});
 
 const outlookEvent = z
   .object({

@@ -19,7 +19,7 @@ import type { HubContext } from "../runtime/context.server";
 import { userForSession } from "../auth/sessions.server";
 import { authenticateApiToken } from "../auth/api-tokens.server";
 import { principalFromToken, principalFromUser, type Principal } from "../core-fields/principal";
-import { canAccessCouple, canAccessSupplier } from "../core-fields/access.server";
+import { canAccessCouple, canAccessSupplier, canSeeEvent } from "../core-fields/access.server";
 import { coupleEventsAfter, supplierEventsAfter } from "../core-fields/read.server";
 import type { StreamEvent } from "../core-fields/events";
 import { StreamSubscription } from "./stream-subscription.server";
@@ -96,7 +96,10 @@ export async function attachRealtime(server: http.Server, ctx: HubContext): Prom
           room,
           start,
           fetchAfter,
-          (e: StreamEvent) => socket.emit("event", e),
+          // Positions advance for every event; only what this principal may see is sent.
+          (e: StreamEvent) => {
+            if (canSeeEvent(principal, e.event)) socket.emit("event", e);
+          },
           (err) => ctx.log.error({ err, room }, "realtime catch-up failed"),
         );
         mine.set(room, sub);

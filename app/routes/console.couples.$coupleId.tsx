@@ -174,7 +174,7 @@ export default function CouplePage() {
           <CoreFieldsEditor key={couple.id} couple={couple} result={result} />
         ) : (
           <section className="editor" aria-labelledby="edit-core-fields">
-            <h2 id="edit-core-fields">Edit core fields</h2>
+            <h2 id="edit-core-fields">Edit fields</h2>
             {result && "message" in result ? (
               <p className="alert error" role="alert">
                 {result.message}

@@ -16,7 +16,14 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export default function VendorLayout() {
   const { user } = useLoaderData<typeof loader>();
   return (
-    <Shell user={user} area="Vendor" nav={[{ to: "/vendor", label: "My weddings", end: true }]}>
+    <Shell
+      user={user}
+      area="Vendor"
+      nav={[
+        { to: "/vendor", label: "My weddings", end: true },
+        { to: "/vendor/connections", label: "Connections" },
+      ]}
+    >
       <Outlet />
     </Shell>
   );

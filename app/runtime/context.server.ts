@@ -18,6 +18,8 @@ export interface HubContext {
   vault: Vault;
   cookies: { session: Cookie; csrf: Cookie };
   status(): { workersRunning: boolean; startedAt: Date };
+  /** HUB_PUBLIC_URL, or the URL this process listens on (http://localhost:PORT before it listens). */
+  publicUrl(): string;
 }
 
 declare module "@remix-run/node" {

@@ -83,6 +83,7 @@ export async function startHub(opts: StartOptions): Promise<RunningHub> {
     await migrateDatabase(database, databaseUrl);
 
     let runner: WorkerHandle | null = null;
+    let listeningUrl: string | null = null;
     const startedAt = new Date();
     const ctx: HubContext = {
       config,
@@ -95,6 +96,7 @@ export async function startHub(opts: StartOptions): Promise<RunningHub> {
       vault: createVault(config.encryptionKeys),
       cookies: createHubCookies(config.sessionSecret, config.secureCookies),
       status: () => ({ workersRunning: runner !== null, startedAt }),
+      publicUrl: () => config.publicUrl ?? listeningUrl ?? `http://localhost:${config.port}`,
     };
 
     let sandboxCredentials: SandboxCredentials | null = null;
@@ -129,6 +131,7 @@ export async function startHub(opts: StartOptions): Promise<RunningHub> {
       const web = await startWeb(ctx, opts.buildPath);
       io = web.io;
       url = web.url;
+      listeningUrl = web.url;
       onStop("web server", web.stop);
       log.info({ url }, "web server listening");
     }

@@ -25,7 +25,7 @@ export const CONSOLE_PAGES = [
   { label: "Couples & core fields", path: "/console/couples", heading: "Couples & core fields" },
   { label: "Connectors", path: "/console/connectors", heading: "Connectors", empty: "No connector settings yet" },
   { label: "Connections", path: "/console/connections", heading: "Connections", empty: "No vendor connections yet" },
-  { label: "Mappings", path: "/console/mappings", heading: "Mappings", empty: "No mappings yet" },
+  { label: "Mappings", path: "/console/mappings", heading: "Mappings" },
   { label: "Sync runs", path: "/console/sync-runs", heading: "Sync runs", empty: "No sync runs yet" },
   { label: "Webhooks", path: "/console/webhooks", heading: "Webhooks", empty: "No webhook endpoints yet" },
   { label: "Messages", path: "/console/messages", heading: "Messages", empty: "No messages sent yet" },

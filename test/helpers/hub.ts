@@ -27,6 +27,7 @@ export function testConfig(overrides: Partial<HubConfig> = {}): HubConfig {
     mode: "sandbox",
     port: 0,
     host: "127.0.0.1",
+    publicUrl: undefined,
     databaseUrl: testDatabaseUrl(),
     dataDir: path.join(os.tmpdir(), "hub-test-data"),
     embeddedPgPort: 0,

@@ -48,7 +48,9 @@ const corpus = [
   "$formatNumber(event.budget, '#,##0.00')",
 ];
 
-async function outcome(f: () => Promise<unknown>): Promise<{ ok: unknown } | { error: { code: unknown; position: unknown; message: unknown } }> {
+async function outcome(
+  f: () => Promise<unknown>,
+): Promise<{ ok: unknown } | { error: { code: unknown; position: unknown; message: unknown } }> {
   try {
     return { ok: JSON.parse(JSON.stringify((await f()) ?? null)) };
   } catch (err) {
@@ -87,14 +89,20 @@ describe("JSONata semantics", () => {
 describe("guards", () => {
   it("stops an endless recursion within the time limit with a clear error", async () => {
     const started = Date.now();
-    const run = runMapping(compileMapping("($loop := function($n) { $loop($n + 1) }; $loop(0))", { ...DEFAULT_GUARDS, timeoutMs: 200 }), {});
+    const run = runMapping(
+      compileMapping("($loop := function($n) { $loop($n + 1) }; $loop(0))", { ...DEFAULT_GUARDS, timeoutMs: 200 }),
+      {},
+    );
     await expect(run).rejects.toBeInstanceOf(MappingEvaluationError);
     await expect(run).rejects.toThrow(/ran longer than its time limit/);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it("stops a deep non-tail recursion with a depth error", async () => {
-    const run = runMapping(compileMapping("($f := function($n) { $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000))", { ...DEFAULT_GUARDS, maxDepth: 100 }), {});
+    const run = runMapping(
+      compileMapping("($f := function($n) { $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000))", { ...DEFAULT_GUARDS, maxDepth: 100 }),
+      {},
+    );
     await expect(run).rejects.toThrow(/recursed too deeply/);
   });
 
@@ -106,7 +114,11 @@ describe("guards", () => {
 
 describe("output validation", () => {
   it("names a missing required field and an invalid one", async () => {
-    const { errors } = await runMapping(compileMapping("{ 'externalId': $string(id), 'source': 'tave', 'partner1Email': 'not-an-email' }"), input, "wedsync-client");
+    const { errors } = await runMapping(
+      compileMapping("{ 'externalId': $string(id), 'source': 'tave', 'partner1Email': 'not-an-email' }"),
+      input,
+      "wedsync-client",
+    );
     expect(errors).toEqual({
       partner1Name: ["is required but the mapping produced nothing for it"],
       partner1Email: ["must be an email address like name@example.com"],
@@ -158,7 +170,9 @@ describe("wedding functions", () => {
 
   it("are callable from expressions", async () => {
     const { output } = await runMapping(
-      compileMapping("{ 'n': $joinName(c.first, c.last), 'p': $e164(c.phone, 'US'), 'g': $guestCount(c.guests), 'd': $isoDate(c.date) }"),
+      compileMapping(
+        "{ 'n': $joinName(c.first, c.last), 'p': $e164(c.phone, 'US'), 'g': $guestCount(c.guests), 'd': $isoDate(c.date) }",
+      ),
       { c: { first: "Ana", last: "López", phone: "415-555-2671", guests: "100-120", date: "6/12/2027" } },
     );
     expect(output).toEqual({ n: "Ana López", p: "+14155552671", g: 120, d: "2027-06-12" });
@@ -191,17 +205,27 @@ describe("graph <-> expression", () => {
     expect(expressionToGraph("($x := name; { 'a': $x })")).toMatchObject({ kind: "text-only" });
     expect(expressionToGraph("contacts.email")).toMatchObject({ kind: "text-only" });
     expect(expressionToGraph("{ 'a': 1 } ~> $merge")).toMatchObject({ kind: "text-only" });
-    expect(expressionToGraph("{ 'a': ")).toMatchObject({ kind: "text-only", reason: expect.stringContaining("does not compile") });
+    expect(expressionToGraph("{ 'a': ")).toMatchObject({
+      kind: "text-only",
+      reason: expect.stringContaining("does not compile"),
+    });
   });
 
   it("lists the source paths an expression reads", () => {
-    expect(sourcePaths("$joinName(primary.first, primary.last) & ' ' & $string(id)")).toEqual(["id", "primary.first", "primary.last"]);
+    expect(sourcePaths("$joinName(primary.first, primary.last) & ' ' & $string(id)")).toEqual([
+      "id",
+      "primary.first",
+      "primary.last",
+    ]);
   });
 });
 
 describe("source field inference", () => {
   it("walks nested objects and arrays from sample payloads", () => {
-    const fields = inferSourceFields([{ id: 1, contact: { email: "a@b.c" }, items: [{ sku: "x", qty: 2 }] }, { id: 2, extra: true }]);
+    const fields = inferSourceFields([
+      { id: 1, contact: { email: "a@b.c" }, items: [{ sku: "x", qty: 2 }] },
+      { id: 2, extra: true },
+    ]);
     expect(fields.map((f) => [f.path, f.type, f.inArray])).toEqual([
       ["contact", "object", false],
       ["contact.email", "string", false],

@@ -285,8 +285,19 @@ describe("provider simulator harness", () => {
     });
   });
 
-  it("starts no sandbox simulators while the registry is empty", async () => {
-    expect(simulatorRegistry).toEqual([]);
-    expect(await startSandboxSimulators(0)).toEqual([]);
+  it("starts the registered sandbox simulators on basePort + index", async () => {
+    expect(simulatorRegistry.map((def) => def.name)).toEqual(["google", "microsoft", "honeybook"]);
+    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    const sims = await startSandboxSimulators(base);
+    try {
+      expect(sims.map((sim) => [sim.name, sim.port])).toEqual([
+        ["google", base],
+        ["microsoft", base + 1],
+        ["honeybook", base + 2],
+      ]);
+      for (const sim of sims) expect(await (await fetch(`${sim.url}/__sim/health`)).json()).toEqual({ ok: true, name: sim.name });
+    } finally {
+      await Promise.all(sims.map((sim) => sim.close()));
+    }
   });
 });

@@ -10,7 +10,12 @@ export const manifest: ConnectorManifest = {
     fields: [
       { name: "serverUrl", label: "CalDAV server", secret: false, help: "https://caldav.icloud.com for iCloud" },
       { name: "username", label: "Apple ID", secret: false },
-      { name: "password", label: "App-specific password", secret: true, help: "Create one at appleid.apple.com → Sign-In and Security" },
+      {
+        name: "password",
+        label: "App-specific password",
+        secret: true,
+        help: "Create one at appleid.apple.com → Sign-In and Security",
+      },
     ],
   },
   capabilities: ["pushEvents", "pullAvailability"],

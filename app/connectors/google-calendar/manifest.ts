@@ -13,8 +13,19 @@ export const manifest: ConnectorManifest = {
       revokeUrl: "https://oauth2.googleapis.com/revoke",
       userinfoUrl: "https://openidconnect.googleapis.com/v1/userinfo",
     },
-    simulatorPaths: { authorizeUrl: "/o/oauth2/v2/auth", tokenUrl: "/token", revokeUrl: "/revoke", userinfoUrl: "/oauth2/v3/userinfo" },
-    scopes: ["openid", "email", "profile", "https://www.googleapis.com/auth/calendar.events", "https://www.googleapis.com/auth/calendar.readonly"],
+    simulatorPaths: {
+      authorizeUrl: "/o/oauth2/v2/auth",
+      tokenUrl: "/token",
+      revokeUrl: "/revoke",
+      userinfoUrl: "/oauth2/v3/userinfo",
+    },
+    scopes: [
+      "openid",
+      "email",
+      "profile",
+      "https://www.googleapis.com/auth/calendar.events",
+      "https://www.googleapis.com/auth/calendar.readonly",
+    ],
     // Google issues a refresh token only for offline access, and again only with prompt=consent.
     authorizeParams: { access_type: "offline", prompt: "consent", include_granted_scopes: "true" },
     identity: { id: ["sub"], label: ["email", "name"] },

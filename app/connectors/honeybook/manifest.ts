@@ -13,7 +13,12 @@ export const manifest: ConnectorManifest = {
       revokeUrl: "https://api.honeybook.com/oauth/revoke",
       userinfoUrl: "https://api.honeybook.com/api/v2/users/me",
     },
-    simulatorPaths: { authorizeUrl: "/oauth/authorize", tokenUrl: "/oauth/token", revokeUrl: "/oauth/revoke", userinfoUrl: "/api/v2/users/me" },
+    simulatorPaths: {
+      authorizeUrl: "/oauth/authorize",
+      tokenUrl: "/oauth/token",
+      revokeUrl: "/oauth/revoke",
+      userinfoUrl: "/api/v2/users/me",
+    },
     scopes: ["projects:read", "contacts:read"],
     identity: { id: ["_id", "id"], label: ["email", "full_name"] },
   },

@@ -1,0 +1,272 @@
+// The vendor OAuth flow against a strict, real authorization server
+// (oidc-provider): PKCE, single-use state bound to the session, the code
+// exchange, encrypted tokens, refresh with rotation, invalid_grant, revocation.
+import { Writable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq, sql } from "drizzle-orm";
+import type { Database } from "../../app/db.server";
+import { connections, oauthStates } from "../../db/schema";
+import { updateConnectorSettings } from "../../app/connectors/connections.server";
+import { refreshConnectionToken, type StoredTokens } from "../../app/oauth/tokens.server";
+import { FormClient } from "../helpers/form-client";
+import { makeSupplier, makeUser, openTestDatabase, startTestHub, testActor } from "../helpers/hub";
+import { startOidcServer, type OidcServer } from "../helpers/oidc-server";
+
+const CONNECTOR = "google-calendar";
+let logs = "";
+let hub: Awaited<ReturnType<typeof startTestHub>>;
+let database: Database;
+let oidc: OidcServer;
+
+beforeAll(async () => {
+  hub = await startTestHub({
+    logTo: new Writable({
+      write(chunk: Buffer, _e, cb) {
+        logs += chunk.toString();
+        cb();
+      },
+    }),
+  });
+  database = openTestDatabase();
+  oidc = await startOidcServer({
+    clientId: "hub-test",
+    clientSecret: "hub-test-secret",
+    redirectUris: [`${hub.url}/oauth/callback/${CONNECTOR}`],
+  });
+  // Staff configure the connector: endpoints are configuration, the secret is encrypted.
+  await updateConnectorSettings(
+    hub.ctx,
+    CONNECTOR,
+    {
+      enabled: true,
+      clientId: "hub-test",
+      clientSecret: "hub-test-secret",
+      scopes: ["openid", "offline_access", "email", "profile"],
+    },
+    testActor,
+  );
+  await database.db.execute(
+    sql`update connectors set settings = settings || ${JSON.stringify({
+      issuer: oidc.issuer,
+      endpoints: {
+        authorizeUrl: `${oidc.issuer}/auth`,
+        tokenUrl: `${oidc.issuer}/token`,
+        revokeUrl: `${oidc.issuer}/token/revocation`,
+        userinfoUrl: `${oidc.issuer}/me`,
+      },
+    })}::jsonb where id = ${CONNECTOR}`,
+  );
+});
+afterAll(async () => {
+  await hub?.stop();
+  await oidc?.close();
+  await database?.close();
+});
+
+async function vendor() {
+  const supplier = await makeSupplier(database.db);
+  const { email, password } = await makeUser(database.db, "vendor", supplier.id);
+  const client = new FormClient(hub.url);
+  await client.signIn(email, password);
+  await client.get("/vendor/connections");
+  return { supplier, client };
+}
+
+/** Start connecting in the hub, let the provider log in and consent, and return the callback URL it redirects to. */
+async function authorize(client: FormClient): Promise<URL> {
+  const start = await client.post("/vendor/connections", { intent: "connect", connectorId: CONNECTOR });
+  expect(start.status).toBe(302);
+  let location = new URL(start.location!);
+  expect(location.origin).toBe(oidc.issuer);
+  expect(location.searchParams.get("code_challenge_method")).toBe("S256");
+  expect(location.searchParams.get("code_challenge")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  const jar = new Map<string, string>();
+  for (let hops = 0; hops < 20; hops++) {
+    if (location.origin !== oidc.issuer) return location;
+    const res = await fetch(location, {
+      redirect: "manual",
+      headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; ") },
+    });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(";");
+      const i = pair!.indexOf("=");
+      jar.set(pair!.slice(0, i), pair!.slice(i + 1));
+    }
+    const next = res.headers.get("location");
+    if (!next) throw new Error(`provider stopped at ${res.status}: ${(await res.text()).slice(0, 300)}`);
+    location = new URL(next, location);
+  }
+  throw new Error("too many redirects");
+}
+
+const callbackPath = (u: URL) => u.pathname + u.search;
+const countConnections = async (supplierId: string) =>
+  (await database.db.execute<{ n: number }>(sql`select count(*)::int n from connections where supplier_id = ${supplierId}`))
+    .rows[0]!.n;
+
+describe("connecting an account", () => {
+  it("completes the code flow with PKCE, records the identity and scopes, and stores tokens encrypted", async () => {
+    const { supplier, client } = await vendor();
+    const callback = await authorize(client);
+    expect(callback.pathname).toBe(`/oauth/callback/${CONNECTOR}`);
+    const done = await client.get(callbackPath(callback));
+    expect(done.status).toBe(302);
+    expect(done.location).toBe(`/vendor/connections?connected=${encodeURIComponent("ana@oidc.example")}`);
+    const page = await client.get("/vendor/connections");
+    expect(page.text).toContain("Connected as <!-- -->ana@oidc.example");
+
+    const [row] = await database.db.select().from(connections).where(eq(connections.supplierId, supplier.id));
+    expect(row).toMatchObject({
+      status: "active",
+      accountId: "acct-ana",
+      accountLabel: "ana@oidc.example",
+      connectorId: CONNECTOR,
+    });
+    expect(row!.scopes).toEqual(expect.arrayContaining(["openid", "offline_access", "email"]));
+    const tokens = hub.ctx.vault.decryptJson<StoredTokens>(row!.credentialsEnc!);
+    expect(tokens.accessToken.length).toBeGreaterThan(10);
+    expect(tokens.refreshToken?.length).toBeGreaterThan(10);
+    const raw = (
+      await database.db.execute<{ t: string }>(sql`select row_to_json(c)::text t from connections c where id = ${row!.id}`)
+    ).rows[0]!.t;
+    expect(raw).not.toContain(tokens.accessToken);
+    expect(raw).not.toContain(tokens.refreshToken!);
+    expect(logs).not.toContain(tokens.accessToken);
+    expect(logs).not.toContain(tokens.refreshToken!);
+    // The refresh job is queued with the connection, one per connection.
+    const jobs = await database.db.execute<{ n: number }>(
+      sql`select count(*)::int n from graphile_worker._private_jobs where key = ${`refresh-token:${row!.id}`}`,
+    );
+    expect(jobs.rows[0]!.n).toBe(1);
+  });
+
+  it("refuses a missing, wrong, reused, expired or other-session state with 400 and stores nothing", async () => {
+    const { supplier, client } = await vendor();
+    const base = `/oauth/callback/${CONNECTOR}`;
+    const missing = await client.get(`${base}?code=abc`);
+    expect(missing.status).toBe(400);
+    expect(missing.text).toContain("has no state");
+    const wrong = await client.get(`${base}?code=abc&state=not-a-state-we-issued`);
+    expect(wrong.status).toBe(400);
+    expect(wrong.text).toContain("does not match any connection we started");
+
+    // Another browser session (another vendor) cannot complete this vendor's flow.
+    const callback = await authorize(client);
+    const other = await vendor();
+    const stolen = await other.client.get(callbackPath(callback));
+    expect(stolen.status).toBe(400);
+    expect(stolen.text).toContain("started in another browser session");
+    expect(await countConnections(other.supplier.id)).toBe(0);
+    // The owner can still finish (the stranger's attempt did not burn the state)...
+    expect((await client.get(callbackPath(callback))).status).toBe(302);
+    expect(await countConnections(supplier.id)).toBe(1);
+    // ...but only once.
+    const reused = await client.get(callbackPath(callback));
+    expect(reused.status).toBe(400);
+    expect(reused.text).toContain("already used");
+
+    const late = await authorize(client);
+    await database.db
+      .update(oauthStates)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(sql`${oauthStates.usedAt} is null`);
+    const expired = await client.get(callbackPath(late));
+    expect(expired.status).toBe(400);
+    expect(expired.text).toContain("expired");
+
+    expect(await countConnections(supplier.id)).toBe(1);
+  });
+
+  it("shows a message the vendor can act on when the code exchange fails", async () => {
+    const { supplier, client } = await vendor();
+    const callback = await authorize(client);
+    callback.searchParams.set("code", "tampered-code");
+    const res = await client.get(callbackPath(callback));
+    expect(res.status).toBe(400);
+    expect(res.text).toContain("did not accept the sign-in (invalid_grant");
+    expect(res.text).toContain("Start again from Connections");
+    expect(await countConnections(supplier.id)).toBe(0);
+  });
+
+  it("says so when the vendor declines at the provider", async () => {
+    const { client } = await vendor();
+    const start = await client.post("/vendor/connections", { intent: "connect", connectorId: CONNECTOR });
+    const state = new URL(start.location!).searchParams.get("state")!;
+    const res = await client.get(`/oauth/callback/${CONNECTOR}?error=access_denied&state=${state}`);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain("You declined access");
+  });
+});
+
+describe("token lifecycle", () => {
+  async function connected() {
+    const v = await vendor();
+    await v.client.get(callbackPath(await authorize(v.client)));
+    const [row] = await database.db.select().from(connections).where(eq(connections.supplierId, v.supplier.id));
+    return { ...v, connectionId: row!.id, tokens: hub.ctx.vault.decryptJson<StoredTokens>(row!.credentialsEnc!) };
+  }
+
+  it("refreshes (the provider rotates the refresh token); a reused old refresh token kills the grant and leads to needs reconnect", async () => {
+    const { connectionId, tokens, client } = await connected();
+    expect(await refreshConnectionToken(hub.ctx, connectionId)).toBe("not-due");
+    expect(await refreshConnectionToken(hub.ctx, connectionId, { force: true })).toBe("refreshed");
+    const [after] = await database.db.select().from(connections).where(eq(connections.id, connectionId));
+    const fresh = hub.ctx.vault.decryptJson<StoredTokens>(after!.credentialsEnc!);
+    expect(fresh.accessToken).not.toBe(tokens.accessToken);
+    expect(fresh.refreshToken).not.toBe(tokens.refreshToken);
+    expect(after!.lastRefreshedAt).not.toBeNull();
+
+    // Someone replays the rotated-out refresh token: the server revokes the whole grant.
+    const replay = await fetch(`${oidc.issuer}/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: tokens.refreshToken!,
+        client_id: "hub-test",
+        client_secret: "hub-test-secret",
+      }),
+    });
+    expect(replay.status).toBe(400);
+    expect(((await replay.json()) as { error: string }).error).toBe("invalid_grant");
+
+    expect(await refreshConnectionToken(hub.ctx, connectionId, { force: true })).toBe("needs-reconnect");
+    const [dead] = await database.db.select().from(connections).where(eq(connections.id, connectionId));
+    expect(dead!.status).toBe("needs_reconnect");
+    expect(dead!.lastError).toContain("invalid_grant");
+    const page = await client.get("/vendor/connections");
+    expect(page.text).toContain("Needs reconnect");
+    expect(page.text).toContain("Reconnect ");
+  });
+
+  it("disconnecting revokes at the provider and deletes the secrets; another vendor cannot see or disconnect it", async () => {
+    const { connectionId, tokens, client, supplier } = await connected();
+    const stranger = await vendor();
+    const strangerPage = await stranger.client.get("/vendor/connections");
+    expect(strangerPage.text).not.toContain(connectionId);
+    const attempt = await stranger.client.post("/vendor/connections", { intent: "disconnect", connectionId });
+    expect(attempt.status).toBe(404);
+    const [still] = await database.db.select().from(connections).where(eq(connections.id, connectionId));
+    expect(still!.status).toBe("active");
+
+    const res = await client.post("/vendor/connections", { intent: "disconnect", connectionId });
+    expect(res.status).toBe(302);
+    const [gone] = await database.db.select().from(connections).where(eq(connections.id, connectionId));
+    expect(gone).toMatchObject({ status: "disconnected", credentialsEnc: null, supplierId: supplier.id });
+    const reuse = await fetch(`${oidc.issuer}/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: tokens.refreshToken!,
+        client_id: "hub-test",
+        client_secret: "hub-test-secret",
+      }),
+    });
+    expect(reuse.status).toBe(400);
+    const jobs = await database.db.execute<{ n: number }>(
+      sql`select count(*)::int n from graphile_worker._private_jobs where key = ${`refresh-token:${connectionId}`}`,
+    );
+    expect(jobs.rows[0]!.n).toBe(0);
+  });
+});
