@@ -3,8 +3,17 @@
 // two sandbox accounts to pick on the consent page.
 import type { OAuthClientConfig, OAuthProvider, OAuthUserConfig } from "./types.js";
 
+// The sandbox simulators run inside the hub process, so the registered
+// redirect URIs follow the hub's own address (PORT, HUB_PUBLIC_URL).
+const hubOrigins = (): string[] => {
+  const port = process.env.PORT || "3000";
+  const origins = [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
+  if (process.env.HUB_PUBLIC_URL) origins.push(new URL(process.env.HUB_PUBLIC_URL).origin);
+  return origins;
+};
+
 const callbacks = (connector: string): readonly string[] =>
-  Object.freeze([`http://localhost:3000/oauth/callback/${connector}`, `http://127.0.0.1:3000/oauth/callback/${connector}`]);
+  Object.freeze(hubOrigins().map((o) => `${o}/oauth/callback/${connector}`));
 
 export const SANDBOX_OAUTH_CLIENTS: Readonly<Record<OAuthProvider, Readonly<OAuthClientConfig>>> = Object.freeze({
   google: Object.freeze({
