@@ -25,6 +25,7 @@ export async function readVendorFields(
   supplierId?: string,
 ): Promise<VendorFieldsState[]> {
   await assertCanAccessCouple(db, p, coupleId);
+  if (p.type === "supplier" && supplierId && supplierId !== p.supplierId) throw new NotFoundError("No such supplier");
   const only = supplierId ?? (p.type === "supplier" ? p.supplierId : null);
   const res = await db.execute<{ supplier_id: string; vendor_fields: Record<string, unknown>; vendor_version: number }>(
     sql`select supplier_id, vendor_fields, vendor_version from supplier_couples

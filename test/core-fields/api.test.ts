@@ -234,6 +234,43 @@ describe("supplier access", () => {
   });
 });
 
+describe("vendor-owned fields stay between the vendor and the couple", () => {
+  it("hides one vendor's own-field changes from the other vendors of the wedding", async () => {
+    const [a, b] = [await makeSupplier(database.db), await makeSupplier(database.db)];
+    const coupleId = await makeCouple(database.db, [a.id, b.id]);
+    const tokenFor = async (supplierId: string) =>
+      (
+        await createApiToken(
+          database.db,
+          { name: "vf", kind: "supplier", supplierId, scopes: ["core-fields:read", "core-fields:write", "events:read"] },
+          testActor,
+        )
+      ).token;
+    const vendorA = apiClient(hub.url, await tokenFor(a.id));
+    const vendorB = apiClient(hub.url, await tokenFor(b.id));
+    await vendorA(
+      "PATCH",
+      `/suppliers/${a.id}/couples/${coupleId}/vendor-fields`,
+      { fields: { vendorNotes: "A's private note" } },
+      { "if-match": "0" },
+    );
+    await wedme("PATCH", `/couples/${coupleId}/core-fields`, { fields: { guestCount: 99 } }, { "if-match": "1" });
+
+    const seenByB = await vendorB<{ items: { type: string; seq: number }[] }>("GET", `/couples/${coupleId}/events`);
+    expect(seenByB.body.items.map((i) => [i.type, i.seq])).toEqual([["core_fields.updated", 2]]);
+    const feedB = await vendorB<{ items: { type: string }[] }>("GET", `/suppliers/${b.id}/events`);
+    expect(feedB.body.items.map((i) => i.type)).toEqual(["core_fields.updated"]);
+    const fieldsB = await vendorB<{ items: { supplierId: string }[] }>("GET", `/couples/${coupleId}/vendor-fields`);
+    expect(fieldsB.body.items.map((i) => i.supplierId)).toEqual([b.id]);
+    expect((await vendorB("GET", `/suppliers/${a.id}/couples/${coupleId}/vendor-fields`)).status).toBe(404);
+
+    const seenByA = await vendorA<{ items: { type: string }[] }>("GET", `/couples/${coupleId}/events`);
+    expect(seenByA.body.items.map((i) => i.type)).toEqual(["vendor_fields.updated", "core_fields.updated"]);
+    const seenByCouple = await wedme<{ items: { type: string }[] }>("GET", `/couples/${coupleId}/events`);
+    expect(seenByCouple.body.items).toHaveLength(2);
+  });
+});
+
 describe("OpenAPI", () => {
   it("validates as OpenAPI 3.1 and lists every /api/v1 route", async () => {
     const res = await fetch(`${hub.url}/api/v1/openapi.json`);
