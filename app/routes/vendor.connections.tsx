@@ -6,7 +6,8 @@ import { listSupplierConnections } from "~/connectors/connections.server";
 import { CATALOG, findConnector } from "~/connectors/catalog";
 import { beginAuthorization } from "~/oauth/flow.server";
 import { disconnectConnection } from "~/oauth/tokens.server";
-import { DomainError } from "~/errors";
+import { DomainError, ValidationError } from "~/errors";
+import { canTestCredentials, connectWithCredentials, testCredentials } from "~/connectors/credentials.server";
 import { CsrfField } from "~/components/CsrfField";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
@@ -18,7 +19,12 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     description: c.description,
     category: c.category,
   }));
-  return { connections: mine, connectable };
+  const withCredentials = CATALOG.flatMap((c) =>
+    c.auth.kind === "api_key" || c.auth.kind === "basic" || c.auth.kind === "app_password"
+      ? [{ id: c.id, name: c.name, description: c.description, fields: c.auth.fields, testable: canTestCredentials(c.id) }]
+      : [],
+  );
+  return { connections: mine, connectable, withCredentials };
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -39,6 +45,26 @@ export async function action({ request, context }: ActionFunctionArgs) {
       });
       return redirect(url);
     }
+    if (intent === "test-credentials" || intent === "save-credentials") {
+      const connectorId = String(form.get("connectorId") ?? "");
+      const values = Object.fromEntries(
+        [...form.entries()]
+          .filter(([k, v]) => k.startsWith("field:") && typeof v === "string")
+          .map(([k, v]) => [k.slice(6), String(v)]),
+      );
+      if (intent === "test-credentials") {
+        const result = await testCredentials(connectorId, values);
+        return data({ tested: { connectorId, ...result } }, { status: result.ok ? 200 : 422 });
+      }
+      const saved = await connectWithCredentials(context.hub, {
+        supplierId: user.supplierId,
+        connectorId,
+        values,
+        actor: { type: "user", id: user.id, label: user.email },
+      });
+      if (!saved.ok) return data({ tested: { connectorId, ok: false, message: saved.message } }, { status: 422 });
+      return redirect(`/vendor/connections?connected=${encodeURIComponent(saved.accountLabel)}`);
+    }
     if (intent === "disconnect") {
       const id = String(form.get("connectionId") ?? "");
       await disconnectConnection(context.hub, user.supplierId, id, { type: "user", id: user.id, label: user.email });
@@ -46,7 +72,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     }
     return data({ error: "Unknown action." }, { status: 400 });
   } catch (err) {
-    if (err instanceof DomainError && err.status < 500) return data({ error: err.message }, { status: err.status });
+    if (err instanceof ValidationError) return data({ error: err.message, fields: err.fieldErrors }, { status: err.status });
     if (err instanceof DomainError) return data({ error: err.message }, { status: err.status });
     throw err;
   }
@@ -55,7 +81,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 const STATUS_TEXT = { active: "Connected", needs_reconnect: "Needs reconnect", disconnected: "Disconnected" } as const;
 
 export default function VendorConnections() {
-  const { connections, connectable } = useLoaderData<typeof loader>();
+  const { connections, connectable, withCredentials } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const [params] = useSearchParams();
   return (
@@ -147,6 +173,53 @@ export default function VendorConnections() {
             </Form>
           </li>
         ))}
+      </ul>
+
+      <h2>Connect with a key or password</h2>
+      <p className="muted">The hub tests the connection first and stores nothing unless the test succeeds.</p>
+      <ul className="connect-list">
+        {withCredentials.map((c) => {
+          const tested = result && "tested" in result && result.tested.connectorId === c.id ? result.tested : null;
+          const fieldErrors = result && "fields" in result ? (result.fields as Record<string, string[]>) : {};
+          return (
+            <li key={c.id}>
+              <strong>{c.name}</strong> <span className="muted">{c.description}</span>
+              {c.testable ? (
+                <Form method="post" aria-label={`Connect ${c.name}`}>
+                  <CsrfField />
+                  <input type="hidden" name="connectorId" value={c.id} />
+                  {c.fields.map((f) => (
+                    <div key={f.name}>
+                      <label htmlFor={`${c.id}-${f.name}`}>{f.label}</label>
+                      <input
+                        id={`${c.id}-${f.name}`}
+                        name={`field:${f.name}`}
+                        type={f.secret ? "password" : "text"}
+                        autoComplete="off"
+                        aria-invalid={fieldErrors[f.name] ? true : undefined}
+                      />
+                      {f.help ? <div className="muted">{f.help}</div> : null}
+                      {fieldErrors[f.name] ? <div className="alert error">{fieldErrors[f.name]!.join("; ")}</div> : null}
+                    </div>
+                  ))}
+                  {tested ? (
+                    <p className={`alert ${tested.ok ? "ok" : "error"}`} role="status">
+                      {tested.message}
+                    </p>
+                  ) : null}
+                  <button type="submit" name="intent" value="test-credentials" className="primary">
+                    Test connection
+                  </button>{" "}
+                  <button type="submit" name="intent" value="save-credentials" className="primary">
+                    Test and save
+                  </button>
+                </Form>
+              ) : (
+                <p className="muted">Available when the {c.name} integration ships; its connection test is not built yet.</p>
+              )}
+            </li>
+          );
+        })}
       </ul>
     </>
   );

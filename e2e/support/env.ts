@@ -23,7 +23,7 @@ export const GENERIC_SIGN_IN_ERROR = "That email and password do not match an ac
 export const CONSOLE_PAGES = [
   { label: "Dashboard", path: "/console", heading: "Dashboard" },
   { label: "Couples & core fields", path: "/console/couples", heading: "Couples & core fields" },
-  { label: "Connectors", path: "/console/connectors", heading: "Connectors", empty: "No connector settings yet" },
+  { label: "Connectors", path: "/console/connectors", heading: "Connectors" },
   { label: "Connections", path: "/console/connections", heading: "Connections", empty: "No vendor connections yet" },
   { label: "Mappings", path: "/console/mappings", heading: "Mappings" },
   { label: "Sync runs", path: "/console/sync-runs", heading: "Sync runs", empty: "No sync runs yet" },
