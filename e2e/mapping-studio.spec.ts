@@ -76,11 +76,11 @@ test.describe("mapping studio", () => {
 
     await test.step("dragging source fields onto target fields draws edges and writes the text", async () => {
       await connectFields(page, "id", "externalId");
-      await expect(edge(page, "id", "externalId")).toBeVisible();
+      await expect(edge(page, "id", "externalId")).toHaveCount(1);
       await expect(expressionText(page)).toHaveValue(/"externalId": id\n/);
 
       await connectFields(page, "firstName", "partner1Name");
-      await expect(edge(page, "firstName", "partner1Name")).toBeVisible();
+      await expect(edge(page, "firstName", "partner1Name")).toHaveCount(1);
       await expect(expressionText(page)).toHaveValue(/"partner1Name": firstName\n/);
       await expect(targetNode(page, "partner1Name").locator(".mf-needed")).toHaveCount(0);
       await expect(previewOutput(page)).toContainText('"partner1Name": "Ana"');
@@ -93,13 +93,13 @@ test.describe("mapping studio", () => {
       await expect(edgeExpression).toHaveValue("firstName");
       await edgeExpression.fill("$joinName(firstName, lastName)");
       await expect(expressionText(page)).toHaveValue(/"partner1Name": \$joinName\(firstName, lastName\)/);
-      await expect(edge(page, "lastName", "partner1Name")).toBeVisible();
+      await expect(edge(page, "lastName", "partner1Name")).toHaveCount(1);
       await expect(previewOutput(page)).toContainText('"partner1Name": "Ana López"');
 
       // A target with no source: click it and give it a constant (drawn from the expression node).
       await targetNode(page, "source").click();
       await page.getByLabel("JSONata for source").fill('"tave"');
-      await expect(edge(page, null, "source")).toBeVisible();
+      await expect(edge(page, null, "source")).toHaveCount(1);
       await expect(page.locator(".mf-needed-summary")).toHaveCount(0);
       await expect(page.getByText("Valid for WedSync client record.")).toBeVisible();
       await expect(previewOutput(page)).toContainText('"source": "tave"');
@@ -133,9 +133,20 @@ test.describe("mapping studio", () => {
 
     await test.step("another field, published as version 2", async () => {
       await connectFields(page, "email", "partner1Email");
-      await expect(edge(page, "email", "partner1Email")).toBeVisible();
+      await expect(edge(page, "email", "partner1Email")).toHaveCount(1);
       await expect(page.getByText("unsaved changes")).toBeVisible();
       await expect(previewOutput(page)).toContainText('"partner1Email": "ana.lopez@example.com"');
+
+      // A mapping made by mistake: select its edge and delete it (the pair leaves the text).
+      await connectFields(page, "eventDate", "weddingDate");
+      await expect(expressionText(page)).toHaveValue(/"weddingDate": eventDate\n/);
+      await edge(page, "eventDate", "weddingDate").click();
+      await expect(page.getByLabel("JSONata for weddingDate")).toHaveValue("eventDate");
+      await page.keyboard.press("Delete");
+      await expect(edge(page, "eventDate", "weddingDate")).toHaveCount(0);
+      await expect(expressionText(page)).not.toHaveValue(/weddingDate/);
+      await expect(edge(page, "email", "partner1Email")).toHaveCount(1);
+
       await page.getByRole("button", { name: "Save draft" }).click();
       await expect(draftStatus(page)).toHaveText("Saved draft version 2.");
       await page.getByRole("button", { name: "Publish" }).click();
@@ -178,7 +189,7 @@ test.describe("mapping studio", () => {
     await signInStaff(page, SANDBOX.integration);
     await page.goto("/console/mappings/tave-client-to-wedsync-client");
     await expectCanvasReady(page);
-    await expect(edge(page, "id", "externalId")).toBeVisible();
+    await expect(edge(page, "id", "externalId")).toHaveCount(1);
     await expect(previewOutput(page)).toContainText('"source": "tave"');
 
     await test.step("an endless expression is text-only and hits the preview's time limit", async () => {
@@ -199,7 +210,10 @@ test.describe("mapping studio", () => {
 
     await test.step("a syntax error names its line and column", async () => {
       await expressionText(page).fill('{\n  "externalId": $string(id),\n  "source": "tave" +\n}');
-      await expect(page.getByRole("alert", { name: "Syntax error" })).toContainText("Syntax error at line 4, column");
+      const error = page.getByRole("alert", { name: "Syntax error" });
+      await expect(error).toContainText("Syntax error at line 4, column 1");
+      // The text travels as typed (no CRLF from the browser): the position is the one in the text box.
+      await expect(error).toContainText("(character 53)");
       await expect(page.getByText("This expression can only be edited as text: it does not compile")).toBeVisible();
     });
 
@@ -210,8 +224,20 @@ test.describe("mapping studio", () => {
       await expect(previewOutput(page)).toContainText('"partner1Name": "Preview ');
       await expect(page.getByRole("alert", { name: "Evaluation error" })).toHaveCount(0);
       await expect(page.getByText("This expression can only be edited as text")).toHaveCount(0);
-      await expect(edge(page, "id", "externalId")).toBeVisible();
-      await expect(edge(page, "title", "partner1Name")).toBeVisible();
+      await expect(edge(page, "id", "externalId")).toHaveCount(1);
+      await expect(edge(page, "title", "partner1Name")).toHaveCount(1);
+    });
+
+    await test.step("leaving with unsaved changes asks first", async () => {
+      await expect(page.getByText("unsaved changes")).toBeVisible();
+      const nav = page.getByRole("navigation", { name: "Main" });
+      page.once("dialog", (dialog) => void dialog.dismiss());
+      await nav.getByRole("link", { name: "Mappings", exact: true }).click();
+      await expect(page).toHaveURL(/\/console\/mappings\/tave-client-to-wedsync-client$/);
+      await expect(expressionText(page)).toHaveValue(/"Preview " & title/);
+      page.once("dialog", (dialog) => void dialog.accept());
+      await nav.getByRole("link", { name: "Mappings", exact: true }).click();
+      await expect(page).toHaveURL(/\/console\/mappings$/);
     });
   });
 

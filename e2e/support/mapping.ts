@@ -15,7 +15,10 @@ export function targetNode(page: Page, path: string): Locator {
   return page.getByTestId(`rf__node-t:${path}`);
 }
 
-/** The drawn edge from a source field (or null: the constant/expression node) to a target field. */
+/**
+ * The drawn edge from a source field (or null: the constant/expression node) to a target field.
+ * Check it with toHaveCount: a perfectly horizontal edge has a zero-height box, which Playwright calls hidden.
+ */
 export function edge(page: Page, source: string | null, target: string): Locator {
   return page.getByTestId(`rf__edge-e:${source ?? "expression"}->${target}`);
 }
