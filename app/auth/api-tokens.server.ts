@@ -74,11 +74,19 @@ export async function createApiToken(
 export async function authenticateApiToken(db: DbOrTx, token: string): Promise<ApiPrincipal | null> {
   if (!/^whub_[A-Za-z0-9]+_[A-Za-z0-9_-]+$/.test(token)) return null;
   const [row] = await db
-    .update(apiTokens)
-    .set({ lastUsedAt: sql`now()` })
-    .where(and(eq(apiTokens.tokenHash, sha256(token)), isNull(apiTokens.revokedAt)))
-    .returning();
-  return row ? { tokenId: row.id, name: row.name, kind: row.kind, supplierId: row.supplierId, scopes: row.scopes } : null;
+    .select()
+    .from(apiTokens)
+    .where(and(eq(apiTokens.tokenHash, sha256(token)), isNull(apiTokens.revokedAt)));
+  if (!row) return null;
+  // "Last used" to the minute is enough; writing it on every request would put a
+  // disk flush and a row lock in front of every API call made with this token.
+  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
+    await db
+      .update(apiTokens)
+      .set({ lastUsedAt: sql`now()` })
+      .where(eq(apiTokens.id, row.id));
+  }
+  return { tokenId: row.id, name: row.name, kind: row.kind, supplierId: row.supplierId, scopes: row.scopes };
 }
 
 export async function revokeApiToken(db: DbOrTx, tokenId: string, actor: Actor): Promise<void> {
