@@ -128,6 +128,16 @@ export function expectedVersion(headers: Record<string, string | undefined>, bod
 
 const etag = (version: number) => `"${version}"`;
 
+/** The answer to a versioned write: the new state, whether anything changed, and its ETag. */
+function written(result: { state: { version: number }; event: { seq: number } | null }): ApiResponse {
+  const { state, event } = result;
+  return {
+    status: 200,
+    body: { ...state, changed: event !== null, seq: event?.seq ?? null },
+    headers: { ETag: etag(state.version) },
+  };
+}
+
 export const API_ROUTES: ApiRoute[] = [
   {
     method: "get",
@@ -160,17 +170,10 @@ export const API_ROUTES: ApiRoute[] = [
     },
     handler: async (ctx, req, p) => {
       const body = req.body as z.infer<typeof patchBody>;
-      const version = expectedVersion(req.headers, body.version);
-      const { state, event } = await updateCoreFields(ctx.db, p, {
-        coupleId: req.params.coupleId!,
-        patch: body.fields,
-        expectedVersion: version,
-      });
-      return {
-        status: 200,
-        body: { ...state, changed: event !== null, seq: event?.seq ?? null },
-        headers: { ETag: etag(state.version) },
-      };
+      const expected = expectedVersion(req.headers, body.version);
+      return written(
+        await updateCoreFields(ctx.db, p, { coupleId: req.params.coupleId!, patch: body.fields, expectedVersion: expected }),
+      );
     },
   },
   {
@@ -245,18 +248,11 @@ export const API_ROUTES: ApiRoute[] = [
     },
     handler: async (ctx, req, p) => {
       const body = req.body as z.infer<typeof patchBody>;
-      const version = expectedVersion(req.headers, body.version);
-      const { state, event } = await updateVendorFields(ctx.db, p, {
-        supplierId: req.params.supplierId!,
-        coupleId: req.params.coupleId!,
-        patch: body.fields,
-        expectedVersion: version,
-      });
-      return {
-        status: 200,
-        body: { ...state, changed: event !== null, seq: event?.seq ?? null },
-        headers: { ETag: etag(state.version) },
-      };
+      const expected = expectedVersion(req.headers, body.version);
+      const { supplierId, coupleId } = req.params as { supplierId: string; coupleId: string };
+      return written(
+        await updateVendorFields(ctx.db, p, { supplierId, coupleId, patch: body.fields, expectedVersion: expected }),
+      );
     },
   },
   {

@@ -1,9 +1,8 @@
 // Opening the hub's database from a one-off process (CLI, scripts): the
 // external DATABASE_URL, or the embedded one, reusing a running hub's cluster.
-import pg from "pg";
 import type { HubConfig } from "../config.server";
 import { openDatabase, type Database } from "../db.server";
-import { embeddedUrl, startEmbeddedPostgres } from "./embedded-postgres.server";
+import { embeddedUrl, reachable, startEmbeddedPostgres } from "./embedded-postgres.server";
 import { migrateDatabase } from "./migrate.server";
 
 export async function withDatabase<T>(
@@ -29,17 +28,5 @@ export async function withDatabase<T>(
   } finally {
     await database.close();
     if (stopEmbedded) await stopEmbedded();
-  }
-}
-
-async function reachable(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
   }
 }

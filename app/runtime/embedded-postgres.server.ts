@@ -139,7 +139,8 @@ async function stopPostmaster(pid: number): Promise<void> {
   );
 }
 
-async function reachable(url: string): Promise<boolean> {
+/** Whether a PostgreSQL server accepts connections at `url`. */
+export async function reachable(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
   client.on("error", () => undefined);
   try {
