@@ -3,6 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import crypto from "node:crypto";
+import os from "node:os";
 import { z } from "zod";
 
 const bool = z
@@ -164,5 +165,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     simulators: e.SIMULATORS ?? e.HUB_MODE === "sandbox",
     simulatorBasePort: e.SIMULATOR_BASE_PORT,
     secureCookies: e.SECURE_COOKIES ?? e.HUB_MODE === "production",
+  };
+}
+
+/**
+ * A config for a hub started inside another program (tests, benches): the
+ * given database, a free loopback port, no seed, no simulators, fresh secrets.
+ */
+export function inProcessConfig(databaseUrl: string, overrides: Partial<HubConfig> = {}): HubConfig {
+  return {
+    mode: "sandbox",
+    port: 0,
+    host: "127.0.0.1",
+    publicUrl: undefined,
+    databaseUrl,
+    dataDir: path.join(os.tmpdir(), "hub-in-process-data"),
+    embeddedPgPort: 0,
+    encryptionKeys: [{ id: "k1", key: crypto.randomBytes(32) }],
+    sessionSecret: crypto.randomBytes(32).toString("hex"),
+    workerConcurrency: 2,
+    logLevel: "silent",
+    seedSandbox: false,
+    sandboxAdminPassword: undefined,
+    sandboxVendorPassword: undefined,
+    simulators: false,
+    simulatorBasePort: 0,
+    secureCookies: false,
+    ...overrides,
   };
 }

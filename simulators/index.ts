@@ -5,6 +5,7 @@ import { createOAuthSimulator, SANDBOX_OAUTH_CLIENTS, SANDBOX_OAUTH_USERS } from
 import type { OAuthProvider, OAuthSimulatorDefinition } from "./oauth/index.js";
 
 export { createOAuthSimulator, SANDBOX_OAUTH_CLIENTS, SANDBOX_OAUTH_USERS } from "./oauth/index.js";
+import { createGoogleCalendarSimulator } from "./google-calendar/index.js";
 
 function sandboxOAuth(provider: OAuthProvider): OAuthSimulatorDefinition {
   return createOAuthSimulator(provider, {
@@ -20,16 +21,23 @@ export const sandboxOAuthSimulators: Readonly<Record<OAuthProvider, OAuthSimulat
   honeybook: sandboxOAuth("honeybook"),
 });
 
+/** Google Calendar API v3, accepting the access tokens the Google OAuth simulator issued. */
+export const sandboxGoogleCalendar = createGoogleCalendarSimulator({
+  authorize: (token) => sandboxOAuthSimulators.google.oauth.checkAccessToken(token),
+});
+
 // Each provider simulator is added by its connector's issue, alongside the
 // connector that talks to it. Order is the port layout (basePort + index,
 // SIMULATOR_BASE_PORT defaults to 4100): append only, never reorder.
 //   +0 google     Google OAuth (accounts.google.com / oauth2.googleapis.com stand-in)
 //   +1 microsoft  Microsoft identity platform v2.0 + Graph /v1.0/me
 //   +2 honeybook  HoneyBook OAuth + /api/v2/users/me
+//   +3 google-calendar  Calendar API v3 (www.googleapis.com/calendar/v3 stand-in)
 export const simulatorRegistry: SimulatorDefinition[] = [
   sandboxOAuthSimulators.google,
   sandboxOAuthSimulators.microsoft,
   sandboxOAuthSimulators.honeybook,
+  sandboxGoogleCalendar,
 ];
 
 // Starts every registered simulator on basePort + index, so ports are stable

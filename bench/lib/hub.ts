@@ -1,35 +1,13 @@
 // An in-process hub for benches: the web role on a free loopback port, no
 // sandbox seed, no simulators, fresh random secrets, logs (warn and up) on
 // stderr so stdout stays the bench's own report.
-import crypto from "node:crypto";
-import os from "node:os";
-import path from "node:path";
 import { pino } from "pino";
-import type { HubConfig, Role } from "../../app/config.server";
+import { inProcessConfig, type HubConfig, type Role } from "../../app/config.server";
 import { createLogger } from "../../app/log.server";
 import { startHub, type RunningHub } from "../../app/runtime/hub.server";
 
 export function benchHubConfig(databaseUrl: string, overrides: Partial<HubConfig> = {}): HubConfig {
-  return {
-    mode: "sandbox",
-    port: 0,
-    host: "127.0.0.1",
-    publicUrl: undefined,
-    databaseUrl,
-    dataDir: path.join(os.tmpdir(), "hub-bench-data"),
-    embeddedPgPort: 0,
-    encryptionKeys: [{ id: "b1", key: crypto.randomBytes(32) }],
-    sessionSecret: crypto.randomBytes(32).toString("hex"),
-    workerConcurrency: 2,
-    logLevel: "warn",
-    seedSandbox: false,
-    sandboxAdminPassword: undefined,
-    sandboxVendorPassword: undefined,
-    simulators: false,
-    simulatorBasePort: 0,
-    secureCookies: false,
-    ...overrides,
-  };
+  return inProcessConfig(databaseUrl, { logLevel: "warn", ...overrides });
 }
 
 export async function startBenchHub(

@@ -1,10 +1,8 @@
 // Test fixtures over the real database and a real hub process (in-process).
 import crypto from "node:crypto";
-import path from "node:path";
-import os from "node:os";
 import { inject } from "vitest";
 import type { DestinationStream } from "pino";
-import type { HubConfig, Role } from "../../app/config.server";
+import { inProcessConfig, type HubConfig, type Role } from "../../app/config.server";
 import { openDatabase, type Database, type DbOrTx } from "../../app/db.server";
 import { startHub, type RunningHub } from "../../app/runtime/hub.server";
 import { createLogger } from "../../app/log.server";
@@ -23,26 +21,7 @@ export function openTestDatabase(): Database {
 }
 
 export function testConfig(overrides: Partial<HubConfig> = {}): HubConfig {
-  return {
-    mode: "sandbox",
-    port: 0,
-    host: "127.0.0.1",
-    publicUrl: undefined,
-    databaseUrl: testDatabaseUrl(),
-    dataDir: path.join(os.tmpdir(), "hub-test-data"),
-    embeddedPgPort: 0,
-    encryptionKeys: [{ id: "t1", key: crypto.randomBytes(32) }],
-    sessionSecret: crypto.randomBytes(32).toString("hex"),
-    workerConcurrency: 2,
-    logLevel: "silent",
-    seedSandbox: false,
-    sandboxAdminPassword: undefined,
-    sandboxVendorPassword: undefined,
-    simulators: false,
-    simulatorBasePort: 0,
-    secureCookies: false,
-    ...overrides,
-  };
+  return inProcessConfig(testDatabaseUrl(), overrides);
 }
 
 export async function startTestHub(

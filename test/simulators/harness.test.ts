@@ -286,7 +286,7 @@ describe("provider simulator harness", () => {
   });
 
   it("starts the registered sandbox simulators on basePort + index", async () => {
-    expect(simulatorRegistry.map((def) => def.name)).toEqual(["google", "microsoft", "honeybook"]);
+    expect(simulatorRegistry.map((def) => def.name)).toEqual(["google", "microsoft", "honeybook", "google-calendar"]);
     const base = 20_000 + Math.floor(Math.random() * 20_000);
     const sims = await startSandboxSimulators(base);
     try {
@@ -294,6 +294,7 @@ describe("provider simulator harness", () => {
         ["google", base],
         ["microsoft", base + 1],
         ["honeybook", base + 2],
+        ["google-calendar", base + 3],
       ]);
       for (const sim of sims) expect(await (await fetch(`${sim.url}/__sim/health`)).json()).toEqual({ ok: true, name: sim.name });
     } finally {
