@@ -429,3 +429,29 @@ export const jobExecutions = pgTable(
   },
   (t) => [index("job_executions_key_idx").on(t.jobKey)],
 );
+
+// ---------------------------------------------------------------- calendars
+/**
+ * One row per wedding event the hub keeps in a vendor's external calendar:
+ * the provider's id and etag of the last write and a hash of the body we sent,
+ * so a sync only touches events whose content changed. `event_key` is the
+ * hub's stable key for the event (e.g. "<coupleId>:ceremony").
+ */
+export const calendarEvents = pgTable(
+  "calendar_events",
+  {
+    connectionId: uuid("connection_id")
+      .notNull()
+      .references(() => connections.id, { onDelete: "cascade" }),
+    eventKey: text("event_key").notNull(),
+    providerEventId: text("provider_event_id").notNull(),
+    etag: text("etag"),
+    calendarId: text("calendar_id").notNull(),
+    payloadHash: text("payload_hash").notNull(),
+    status: text("status", { enum: ["active", "deleted"] })
+      .notNull()
+      .default("active"),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("calendar_events_connection_key").on(t.connectionId, t.eventKey)],
+);
