@@ -455,3 +455,43 @@ export const calendarEvents = pgTable(
   },
   (t) => [uniqueIndex("calendar_events_connection_key").on(t.connectionId, t.eventKey)],
 );
+
+/**
+ * A vendor's busy times pulled from its external calendar (Google), one row per
+ * provider event, built by the `google-event-to-availability-block` mapping.
+ * Start and end keep the provider's form: an RFC 3339 date-time with its offset,
+ * or a date for all-day blocks (end exclusive, as in Google).
+ */
+export const availabilityBlocks = pgTable(
+  "availability_blocks",
+  {
+    connectionId: uuid("connection_id")
+      .notNull()
+      .references(() => connections.id, { onDelete: "cascade" }),
+    supplierId: uuid("supplier_id")
+      .notNull()
+      .references(() => suppliers.id, { onDelete: "cascade" }),
+    externalId: text("external_id").notNull(),
+    startsAt: text("starts_at").notNull(),
+    endsAt: text("ends_at").notNull(),
+    allDay: boolean("all_day").notNull(),
+    status: text("status", { enum: ["busy", "tentative", "free"] }).notNull(),
+    summary: text("summary"),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("availability_blocks_connection_external").on(t.connectionId, t.externalId),
+    index("availability_blocks_supplier_idx").on(t.supplierId),
+  ],
+);
+
+/** Incremental-pull state per calendar connection: Google's nextSyncToken (null = next pull is a full sync). */
+export const calendarSyncState = pgTable("calendar_sync_state", {
+  connectionId: uuid("connection_id")
+    .primaryKey()
+    .references(() => connections.id, { onDelete: "cascade" }),
+  calendarId: text("calendar_id").notNull(),
+  syncToken: text("sync_token"),
+  lastFullSyncAt: timestamp("last_full_sync_at", { withTimezone: true }),
+  lastIncrementalAt: timestamp("last_incremental_at", { withTimezone: true }),
+});

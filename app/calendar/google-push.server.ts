@@ -11,7 +11,7 @@ import { and, eq } from "drizzle-orm";
 import { google } from "googleapis";
 import type { calendar_v3 } from "googleapis";
 import type { HubContext } from "../runtime/context.server";
-import { calendarEvents, connections } from "../../db/schema";
+import { calendarEvents, connections, connectors } from "../../db/schema";
 import { DomainError, NotFoundError } from "../errors";
 import type { StoredTokens } from "../oauth/tokens.server";
 import { sandboxSimulatorUrl } from "../connectors/sandbox.server";
@@ -48,12 +48,28 @@ export class CalendarSyncError extends DomainError {
   override readonly code = "calendar_sync_failed";
 }
 
+/** Connector settings the push reads (staff- or test-set JSON on the connectors row). */
+export interface GoogleCalendarSettings {
+  /** Overrides the Calendar API root (a simulator or a proxy), e.g. "http://127.0.0.1:4010/". */
+  apiRootUrl?: string;
+}
+
+const withSlash = (url: string) => (url.endsWith("/") ? url : `${url}/`);
+
 /**
  * The Calendar API root for this hub. The seam for environments: explicit option
- * (tests) → the sandbox's google-calendar simulator → Google's production host.
+ * (tests) → the google-calendar connector's settings.apiRootUrl (how worker
+ * processes are pointed at a simulator) → the sandbox's google-calendar
+ * simulator → Google's production host.
  */
-export function googleApiRoot(ctx: HubContext, opts: GoogleSyncOptions = {}): string {
-  if (opts.rootUrl) return opts.rootUrl.endsWith("/") ? opts.rootUrl : `${opts.rootUrl}/`;
+export async function googleApiRoot(ctx: HubContext, opts: GoogleSyncOptions = {}): Promise<string> {
+  if (opts.rootUrl) return withSlash(opts.rootUrl);
+  const [row] = await ctx.db
+    .select({ settings: connectors.settings })
+    .from(connectors)
+    .where(eq(connectors.id, "google-calendar"));
+  const configured = (row?.settings as GoogleCalendarSettings | undefined)?.apiRootUrl;
+  if (typeof configured === "string" && /^https?:\/\//.test(configured)) return withSlash(configured);
   if (ctx.config.mode === "sandbox") {
     const sim = sandboxSimulatorUrl(ctx.config, "google-calendar");
     if (sim) return `${sim}/`;
@@ -111,7 +127,7 @@ export async function syncGoogleCalendar(
 
   const auth = new google.auth.OAuth2();
   auth.setCredentials({ access_token: tokens.accessToken });
-  const api = google.calendar({ version: "v3", auth, rootUrl: googleApiRoot(ctx, opts) });
+  const api = google.calendar({ version: "v3", auth, rootUrl: await googleApiRoot(ctx, opts) });
   const calendarId = opts.calendarId ?? "primary";
 
   const { events: desired, skipped } = await supplierWeddingEvents(ctx.db, conn.supplierId);

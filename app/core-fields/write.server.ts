@@ -13,6 +13,8 @@ import type { HubEvent } from "./events";
 import { sourceFor, writerFor, type Principal, type Source } from "./principal";
 import { assertCanAccessCouple, assertCanWriteVendorFields } from "./access.server";
 import { enqueueEventConsumers } from "./consumers.server";
+// Side effect: registers the calendar consumer in every process that writes.
+import "../calendar/consumers.server";
 
 export const EVENTS_CHANNEL = "hub_events";
 

@@ -15,6 +15,8 @@ export const taskPayloadSchemas = {
   }),
   /** Refresh a connection's OAuth access token before it expires (job key per connection). */
   refresh_connection_token: z.object({ connectionId: z.uuid() }),
+  /** Push a google-calendar connection's wedding events (job key `calendar-sync:<connectionId>`). */
+  sync_google_calendar: z.object({ connectionId: z.uuid() }),
 } as const;
 
 export type TaskName = keyof typeof taskPayloadSchemas;
