@@ -14,16 +14,13 @@
 // (extendedProperties.private.hubKey, see google-push.server.ts) are ignored, so
 // our own wedding events never come back as the vendor's busy time.
 import { and, eq, notInArray } from "drizzle-orm";
-import { google } from "googleapis";
 import type { calendar_v3 } from "googleapis";
 import type { HubContext } from "../runtime/context.server";
 import type { DbOrTx } from "../db.server";
-import { availabilityBlocks, calendarSyncState, connections } from "../../db/schema";
-import { NotFoundError } from "../errors";
-import type { StoredTokens } from "../oauth/tokens.server";
+import { availabilityBlocks, calendarSyncState } from "../../db/schema";
 import { compileMapping, MappingEvaluationError, runMapping, type FieldErrors } from "../mapping/engine";
 import type { AvailabilityBlock } from "../mapping/targets";
-import { CalendarSyncError, googleApiRoot } from "./google-push.server";
+import { CalendarSyncError, openGoogleCalendar } from "./google-push.server";
 import { loadCalendarMapping, type CalendarMapping } from "./wedding-events.server";
 
 export const AVAILABILITY_MAPPING = "google-event-to-availability-block";
@@ -90,17 +87,7 @@ export async function pullGoogleAvailability(
   connectionId: string,
   opts: GooglePullOptions = {},
 ): Promise<GooglePullResult> {
-  const [conn] = await ctx.db.select().from(connections).where(eq(connections.id, connectionId));
-  if (!conn) throw new NotFoundError(`No connection ${connectionId}`);
-  if (conn.connectorId !== "google-calendar")
-    throw new CalendarSyncError(`Connection ${connectionId} is ${conn.connectorId}, not google-calendar`);
-  if (conn.status !== "active" || !conn.credentialsEnc)
-    throw new CalendarSyncError(`Connection ${connectionId} is not active (${conn.status})`);
-  const tokens = ctx.vault.decryptJson<StoredTokens>(conn.credentialsEnc);
-
-  const auth = new google.auth.OAuth2();
-  auth.setCredentials({ access_token: tokens.accessToken });
-  const api = google.calendar({ version: "v3", auth, rootUrl: await googleApiRoot(ctx, opts) });
+  const { conn, api } = await openGoogleCalendar(ctx, connectionId, opts);
   const calendarId = opts.calendarId ?? "primary";
   const mapping = await loadCalendarMapping(ctx.db, AVAILABILITY_MAPPING);
 

@@ -112,11 +112,15 @@ function patchBody(body: Record<string, unknown>): calendar_v3.Schema$Event {
   return patch as calendar_v3.Schema$Event;
 }
 
-export async function syncGoogleCalendar(
+/**
+ * An active Google Calendar connection and a Calendar API client authorised
+ * with its access token (SDK retries off: the job queue owns retries).
+ */
+export async function openGoogleCalendar(
   ctx: HubContext,
   connectionId: string,
-  opts: GoogleSyncOptions = {},
-): Promise<GoogleSyncResult> {
+  opts: { rootUrl?: string } = {},
+): Promise<{ conn: typeof connections.$inferSelect; api: calendar_v3.Calendar }> {
   const [conn] = await ctx.db.select().from(connections).where(eq(connections.id, connectionId));
   if (!conn) throw new NotFoundError(`No connection ${connectionId}`);
   if (conn.connectorId !== "google-calendar")
@@ -124,10 +128,17 @@ export async function syncGoogleCalendar(
   if (conn.status !== "active" || !conn.credentialsEnc)
     throw new CalendarSyncError(`Connection ${connectionId} is not active (${conn.status})`);
   const tokens = ctx.vault.decryptJson<StoredTokens>(conn.credentialsEnc);
-
   const auth = new google.auth.OAuth2();
   auth.setCredentials({ access_token: tokens.accessToken });
-  const api = google.calendar({ version: "v3", auth, rootUrl: await googleApiRoot(ctx, opts) });
+  return { conn, api: google.calendar({ version: "v3", auth, rootUrl: await googleApiRoot(ctx, opts) }) };
+}
+
+export async function syncGoogleCalendar(
+  ctx: HubContext,
+  connectionId: string,
+  opts: GoogleSyncOptions = {},
+): Promise<GoogleSyncResult> {
+  const { conn, api } = await openGoogleCalendar(ctx, connectionId, opts);
   const calendarId = opts.calendarId ?? "primary";
 
   const { events: desired, skipped } = await supplierWeddingEvents(ctx.db, conn.supplierId);
