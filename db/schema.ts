@@ -13,6 +13,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  doublePrecision,
   timestamp,
   jsonb,
   primaryKey,
@@ -251,6 +252,8 @@ export const connections = pgTable(
     tokenExpiresAt: timestamp("token_expires_at", { withTimezone: true }),
     lastRefreshedAt: timestamp("last_refreshed_at", { withTimezone: true }),
     lastError: text("last_error"),
+    /** Vendor choices for this connection, e.g. { calendarId, onDisconnect: "remove" | "keep" }. */
+    settings: jsonb("settings").$type<Record<string, unknown>>().notNull().default({}),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -317,16 +320,28 @@ export const syncRuns = pgTable(
   {
     id: uuid("id").primaryKey().defaultRandom(),
     connectionId: uuid("connection_id").references(() => connections.id, { onDelete: "set null" }),
+    supplierId: uuid("supplier_id").references(() => suppliers.id, { onDelete: "cascade" }),
     kind: text("kind").notNull(),
     status: text("status", { enum: ["queued", "running", "succeeded", "failed", "cancelled"] }).notNull(),
     mappingVersionId: uuid("mapping_version_id").references(() => mappingVersions.id),
     counts: jsonb("counts").$type<Record<string, number>>().notNull().default({}),
     errors: jsonb("errors").$type<unknown[]>().notNull().default([]),
+    /** Where a resumed run picks up (e.g. the next page), and the run's options (dry run, only these ids). */
+    cursor: jsonb("cursor").$type<Record<string, unknown>>().notNull().default({}),
+    options: jsonb("options").$type<Record<string, unknown>>().notNull().default({}),
+    total: integer("total"),
+    done: integer("done").notNull().default(0),
     startedAt: timestamp("started_at", { withTimezone: true }),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
     createdAt: createdAt(),
   },
-  (t) => [index("sync_runs_connection_idx").on(t.connectionId)],
+  (t) => [
+    index("sync_runs_connection_idx").on(t.connectionId),
+    // At most one live run of a kind per connection: a second import is refused, never interleaved.
+    uniqueIndex("sync_runs_one_live_run")
+      .on(t.connectionId, t.kind)
+      .where(sql`status in ('queued', 'running')`),
+  ],
 );
 
 // ---------------------------------------------------------------- webhooks
@@ -491,7 +506,102 @@ export const calendarSyncState = pgTable("calendar_sync_state", {
     .primaryKey()
     .references(() => connections.id, { onDelete: "cascade" }),
   calendarId: text("calendar_id").notNull(),
+  /** Google nextSyncToken, Graph deltaLink or CalDAV sync-token, whichever the provider uses. */
   syncToken: text("sync_token"),
   lastFullSyncAt: timestamp("last_full_sync_at", { withTimezone: true }),
   lastIncrementalAt: timestamp("last_incremental_at", { withTimezone: true }),
+  /** The last push (events to the provider): when, its counts, and the error if it failed. */
+  lastPushAt: timestamp("last_push_at", { withTimezone: true }),
+  lastPushResult: jsonb("last_push_result").$type<Record<string, number>>(),
+  lastError: text("last_error"),
+  lastErrorAt: timestamp("last_error_at", { withTimezone: true }),
+});
+
+/**
+ * A vendor's iCal feed URL: `/calendar/feeds/<token>.ics`. Only the token's
+ * sha256 is kept; revoking sets revoked_at and the URL answers 404 from then on.
+ */
+export const calendarFeeds = pgTable(
+  "calendar_feeds",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    supplierId: uuid("supplier_id")
+      .notNull()
+      .references(() => suppliers.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull(),
+    /** The token's last 4 characters, so a vendor can tell feeds apart. */
+    tokenHint: text("token_hint").notNull(),
+    createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    lastFetchedAt: timestamp("last_fetched_at", { withTimezone: true }),
+  },
+  (t) => [uniqueIndex("calendar_feeds_token_hash").on(t.tokenHash), index("calendar_feeds_supplier_idx").on(t.supplierId)],
+);
+
+/**
+ * Provider push-notification channels: Google watch channels and Microsoft
+ * Graph subscriptions. The channel token / clientState is kept only as a hash
+ * and compared in constant time when a notification arrives.
+ */
+export const calendarChannels = pgTable(
+  "calendar_channels",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    connectionId: uuid("connection_id")
+      .notNull()
+      .references(() => connections.id, { onDelete: "cascade" }),
+    provider: text("provider", { enum: ["google", "microsoft"] }).notNull(),
+    /** Google channel id (ours) or Graph subscription id (theirs). */
+    channelId: text("channel_id").notNull(),
+    /** Google's resourceId, needed to stop the channel. */
+    resourceId: text("resource_id"),
+    secretHash: text("secret_hash").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    status: text("status", { enum: ["active", "stopped"] })
+      .notNull()
+      .default("active"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("calendar_channels_provider_channel").on(t.provider, t.channelId),
+    index("calendar_channels_connection_idx").on(t.connectionId),
+  ],
+);
+
+// ---------------------------------------------------------------- CRM import
+/**
+ * Which WedSync couple an external CRM record became, per supplier and source,
+ * with the hash of the mapped record: a re-import of an unchanged record is a no-op.
+ */
+export const importedRecords = pgTable(
+  "imported_records",
+  {
+    supplierId: uuid("supplier_id")
+      .notNull()
+      .references(() => suppliers.id, { onDelete: "cascade" }),
+    /** The connector id: tave, honeybook, seventeen-hats, lightblue. */
+    source: text("source").notNull(),
+    externalId: text("external_id").notNull(),
+    coupleId: uuid("couple_id")
+      .notNull()
+      .references(() => couples.id, { onDelete: "cascade" }),
+    recordHash: text("record_hash").notNull(),
+    lastRunId: uuid("last_run_id").references(() => syncRuns.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.supplierId, t.source, t.externalId] })],
+);
+
+/**
+ * Token buckets shared by every worker process (a provider's per-account rate
+ * limit must hold across machines, so it lives in PostgreSQL, not in memory).
+ */
+export const rateLimitBuckets = pgTable("rate_limit_buckets", {
+  key: text("key").primaryKey(),
+  tokens: doublePrecision("tokens").notNull(),
+  refilledAt: timestamp("refilled_at", { withTimezone: true }).notNull(),
+  /** A provider's Retry-After: nobody calls before this. */
+  blockedUntil: timestamp("blocked_until", { withTimezone: true }),
 });

@@ -4,13 +4,13 @@ import type { HubContext } from "../app/runtime/context.server";
 import { diagnosticsPing } from "./diagnostics-ping";
 import { applyCoreFields } from "./apply-core-fields";
 import { refreshConnectionTokenTask } from "./refresh-connection-token";
-import { syncGoogleCalendarTask } from "./sync-google-calendar";
+import { syncCalendarTask } from "./sync-calendar";
 
 export function createTaskList(ctx: HubContext): TaskList {
   return {
     diagnostics_ping: diagnosticsPing(ctx),
     apply_core_fields: applyCoreFields(ctx),
     refresh_connection_token: refreshConnectionTokenTask(ctx),
-    sync_google_calendar: syncGoogleCalendarTask(ctx),
+    sync_calendar: syncCalendarTask(ctx),
   };
 }

@@ -1,23 +1,41 @@
-// What a core-field change causes for calendars: every active google-calendar
-// connection of every supplier connected to the couple gets a sync job, queued
-// in the change's own transaction. The job key coalesces bursts (an import
-// touching 100 couples queues one sync per connection, not 100).
-import { and, eq } from "drizzle-orm";
+// What a core-field change causes for calendars: every active calendar
+// connection (Google, Outlook, CalDAV) of every supplier connected to the
+// couple gets a sync job, queued in the change's own transaction. The job key
+// coalesces bursts (an import touching 100 couples queues one sync per
+// connection, not 100).
+import { and, eq, inArray } from "drizzle-orm";
 import type { DbOrTx } from "../db.server";
 import { connections, supplierCouples } from "../../db/schema";
 import { enqueueJob } from "../jobs/enqueue.server";
 import { registerEventConsumer } from "../core-fields/consumers.server";
+import { calendarConnectorIds } from "./registry.server";
 
 /** A short wait so that a burst of writes is pushed by one run ("replace" moves run_at on each enqueue). */
 export const CALENDAR_SYNC_DELAY_MS = 2_000;
+/** After this many 429/503 answers in a row the job fails and graphile-worker's own retries take over. */
+export const MAX_BACKOFF_ATTEMPTS = 8;
 
 export const calendarSyncJobKey = (connectionId: string) => `calendar-sync:${connectionId}`;
 
-export async function enqueueCalendarSync(db: DbOrTx, connectionId: string, delayMs = CALENDAR_SYNC_DELAY_MS): Promise<void> {
+/** The provider's Retry-After when it gave one, else exponential from 2 s (capped at 5 min), with ±20% jitter. */
+export function backoffDelayMs(attempt: number, retryAfterSeconds: number | undefined, random = Math.random): number {
+  if (retryAfterSeconds !== undefined) return Math.min(retryAfterSeconds, 3600) * 1000;
+  const base = Math.min(2_000 * 2 ** attempt, 300_000);
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+export interface CalendarSyncEnqueue {
+  delayMs?: number;
+  pull?: boolean;
+  backoff?: number;
+}
+
+export async function enqueueCalendarSync(db: DbOrTx, connectionId: string, opts: CalendarSyncEnqueue = {}): Promise<void> {
+  const delayMs = opts.delayMs ?? CALENDAR_SYNC_DELAY_MS;
   await enqueueJob(
     db,
-    "sync_google_calendar",
-    { connectionId },
+    "sync_calendar",
+    { connectionId, pull: opts.pull ?? true, backoff: opts.backoff ?? 0 },
     {
       jobKey: calendarSyncJobKey(connectionId),
       jobKeyMode: "replace",
@@ -26,7 +44,7 @@ export async function enqueueCalendarSync(db: DbOrTx, connectionId: string, dela
   );
 }
 
-/** The active google-calendar connections of the suppliers connected to a couple. */
+/** The active calendar connections of the suppliers connected to a couple. */
 export async function calendarConnectionsForCouple(db: DbOrTx, coupleId: string): Promise<string[]> {
   const rows = await db
     .selectDistinct({ id: connections.id })
@@ -35,7 +53,7 @@ export async function calendarConnectionsForCouple(db: DbOrTx, coupleId: string)
     .where(
       and(
         eq(supplierCouples.coupleId, coupleId),
-        eq(connections.connectorId, "google-calendar"),
+        inArray(connections.connectorId, calendarConnectorIds()),
         eq(connections.status, "active"),
       ),
     );

@@ -119,13 +119,14 @@ function patchBody(body: Record<string, unknown>): calendar_v3.Schema$Event {
 export async function openGoogleCalendar(
   ctx: HubContext,
   connectionId: string,
-  opts: { rootUrl?: string } = {},
+  opts: { rootUrl?: string; allowInactive?: boolean } = {},
 ): Promise<{ conn: typeof connections.$inferSelect; api: calendar_v3.Calendar }> {
   const [conn] = await ctx.db.select().from(connections).where(eq(connections.id, connectionId));
   if (!conn) throw new NotFoundError(`No connection ${connectionId}`);
   if (conn.connectorId !== "google-calendar")
     throw new CalendarSyncError(`Connection ${connectionId} is ${conn.connectorId}, not google-calendar`);
-  if (conn.status !== "active" || !conn.credentialsEnc)
+  // Cleaning up after a disconnect runs before the tokens are deleted, on a connection no longer "active".
+  if ((conn.status !== "active" && !opts.allowInactive) || !conn.credentialsEnc)
     throw new CalendarSyncError(`Connection ${connectionId} is not active (${conn.status})`);
   const tokens = ctx.vault.decryptJson<StoredTokens>(conn.credentialsEnc);
   const auth = new google.auth.OAuth2();
@@ -249,4 +250,26 @@ export async function syncGoogleCalendar(
 
   ctx.log.info({ connectionId, ...result, skipped: skipped.length }, "google calendar sync");
   return result;
+}
+
+/** Delete every event the hub put in this Google calendar (the vendor disconnected and asked us to clean up). */
+export async function removeGoogleEvents(ctx: HubContext, connectionId: string, opts: { rootUrl?: string } = {}): Promise<number> {
+  const { api } = await openGoogleCalendar(ctx, connectionId, { ...opts, allowInactive: true });
+  const rows = await ctx.db
+    .select()
+    .from(calendarEvents)
+    .where(and(eq(calendarEvents.connectionId, connectionId), eq(calendarEvents.status, "active")));
+  for (const row of rows) {
+    try {
+      await api.events.delete({ calendarId: row.calendarId, eventId: row.providerEventId }, NO_RETRY);
+    } catch (err) {
+      const s = httpStatus(err);
+      if (s !== 410 && s !== 404) throw err;
+    }
+    await ctx.db
+      .update(calendarEvents)
+      .set({ status: "deleted", updatedAt: new Date() })
+      .where(and(eq(calendarEvents.connectionId, connectionId), eq(calendarEvents.eventKey, row.eventKey)));
+  }
+  return rows.length;
 }

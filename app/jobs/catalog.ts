@@ -15,8 +15,14 @@ export const taskPayloadSchemas = {
   }),
   /** Refresh a connection's OAuth access token before it expires (job key per connection). */
   refresh_connection_token: z.object({ connectionId: z.uuid() }),
-  /** Push a google-calendar connection's wedding events (job key `calendar-sync:<connectionId>`). */
-  sync_google_calendar: z.object({ connectionId: z.uuid() }),
+  /** Push a calendar connection's wedding events, then pull its busy times (job key `calendar-sync:<connectionId>`). */
+  sync_calendar: z.object({
+    connectionId: z.uuid(),
+    /** false: push only. */
+    pull: z.boolean().default(true),
+    /** How many times in a row the provider answered 429/503 (drives the backoff). */
+    backoff: z.number().int().min(0).default(0),
+  }),
 } as const;
 
 export type TaskName = keyof typeof taskPayloadSchemas;

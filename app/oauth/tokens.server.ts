@@ -2,6 +2,7 @@
 // "needs reconnect" when the provider says invalid_grant, and disconnect
 // (revoke where the provider supports it, then delete the secrets).
 import * as oauth from "oauth4webapi";
+import { cleanUpCalendarOnDisconnect } from "../calendar/disconnect.server";
 import { and, eq, sql } from "drizzle-orm";
 import type { HubContext } from "../runtime/context.server";
 import type { DbOrTx } from "../db.server";
@@ -125,12 +126,13 @@ export async function disconnectConnection(
   supplierId: string,
   connectionId: string,
   actor: Actor,
-): Promise<{ revoked: boolean }> {
+): Promise<{ revoked: boolean; calendarEvents?: Awaited<ReturnType<typeof cleanUpCalendarOnDisconnect>> }> {
   const [c] = await ctx.db
     .select()
     .from(connections)
     .where(and(eq(connections.id, connectionId), eq(connections.supplierId, supplierId)));
   if (!c || c.status === "disconnected") throw new NotFoundError("No such connection");
+  const calendarCleanUp = await cleanUpCalendarOnDisconnect(ctx, c);
   let revoked = false;
   const manifest = findConnector(c.connectorId);
   if (manifest?.auth.kind === "oauth2" && c.credentialsEnc) {
@@ -167,8 +169,8 @@ export async function disconnectConnection(
       entityType: "connection",
       entityId: connectionId,
       before: { status: c.status, accountLabel: c.accountLabel },
-      after: { status: "disconnected", revokedAtProvider: revoked },
+      after: { status: "disconnected", revokedAtProvider: revoked, ...(calendarCleanUp ? { calendarEvents: calendarCleanUp } : {}) },
     });
   });
-  return { revoked };
+  return { revoked, ...(calendarCleanUp ? { calendarEvents: calendarCleanUp } : {}) };
 }

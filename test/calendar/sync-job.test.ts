@@ -73,7 +73,7 @@ async function syncJobs(connectionId: string) {
     await hub.ctx.db.execute<{ id: string; key: string | null; locked_at: Date | null; run_at: Date }>(
       sql`select j.id::text, j.key, j.locked_at, j.run_at from graphile_worker._private_jobs j
           join graphile_worker._private_tasks t on t.id = j.task_id
-          where t.identifier = 'sync_google_calendar' and j.payload->>'connectionId' = ${connectionId}`,
+          where t.identifier = 'sync_calendar' and j.payload->>'connectionId' = ${connectionId}`,
     )
   ).rows;
 }
@@ -88,7 +88,7 @@ function startWorker(): HubProcess {
 const doneRuns = (w: HubProcess) => (w.output().match(/calendar sync job done/g) ?? []).length;
 const inserts = () => def.control.counters("primary").inserts;
 
-describe("sync_google_calendar job", () => {
+describe("sync_calendar job", () => {
   it("survives a worker killed mid-sync: exactly one event per couple after re-runs", async () => {
     const { connectionId, coupleIds } = await setup(COUPLES);
     const first = startWorker();
@@ -96,7 +96,7 @@ describe("sync_google_calendar job", () => {
 
     // Slow the provider down so that the kill lands in the middle of the push.
     sim.setFaults({ latencyMs: 25 });
-    await enqueueCalendarSync(hub.ctx.db, connectionId, 0);
+    await enqueueCalendarSync(hub.ctx.db, connectionId, { delayMs: 0, pull: false });
     const deadline = Date.now() + 60_000;
     while (inserts() < 30) {
       if (Date.now() > deadline) throw new Error(`sync did not start: ${first.output().slice(-2000)}`);
@@ -116,12 +116,12 @@ describe("sync_google_calendar job", () => {
     const second = startWorker();
     await waitFor(async () => second.output().includes("workers started"), "second worker", 60_000);
     // Same key, "replace": the locked job gives up its key and a new job is queued.
-    await enqueueCalendarSync(hub.ctx.db, connectionId, 0);
+    await enqueueCalendarSync(hub.ctx.db, connectionId, { delayMs: 0, pull: false });
     await waitFor(async () => doneRuns(second) === 1, "the sync to finish", 60_000);
     expect(def.control.events("primary")).toHaveLength(COUPLES);
 
     for (const run of [2, 3]) {
-      await enqueueCalendarSync(hub.ctx.db, connectionId, 0);
+      await enqueueCalendarSync(hub.ctx.db, connectionId, { delayMs: 0, pull: false });
       await waitFor(async () => doneRuns(second) === run, `sync run ${run}`, 60_000);
     }
     expect(second.output()).toMatch(/"inserted":0,"adopted":0,"updated":0,"deleted":0,"unchanged":100/);

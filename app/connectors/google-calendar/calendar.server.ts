@@ -1,0 +1,14 @@
+// Google Calendar behind the calendar provider contract (the work is in app/calendar/google-*.server.ts).
+import type { CalendarProvider } from "../../calendar/provider";
+import { removeGoogleEvents, syncGoogleCalendar } from "../../calendar/google-push.server";
+import { pullGoogleAvailability } from "../../calendar/google-pull.server";
+
+export const calendarProvider: CalendarProvider = {
+  connectorId: "google-calendar",
+  push: (ctx, connectionId) => syncGoogleCalendar(ctx, connectionId),
+  pull: async (ctx, connectionId) => {
+    const { skippedEvents: _details, ...counts } = await pullGoogleAvailability(ctx, connectionId);
+    return counts;
+  },
+  removeAll: (ctx, connectionId) => removeGoogleEvents(ctx, connectionId),
+};
