@@ -16,6 +16,9 @@ export const syncCalendarTask =
       // The provider said "later": run again when it asked (or on our backoff), not on graphile-worker's schedule.
       const delayMs = backoffDelayMs(backoff, err.retryAfterSeconds);
       await enqueueCalendarSync(ctx.db, connectionId, { delayMs, pull, backoff: backoff + 1 });
-      ctx.log.warn({ connectionId, status: err.status, delayMs, backoff: backoff + 1 }, "calendar provider busy: sync rescheduled");
+      ctx.log.warn(
+        { connectionId, status: err.status, delayMs, backoff: backoff + 1 },
+        "calendar provider busy: sync rescheduled",
+      );
     }
   };

@@ -253,7 +253,11 @@ export async function syncGoogleCalendar(
 }
 
 /** Delete every event the hub put in this Google calendar (the vendor disconnected and asked us to clean up). */
-export async function removeGoogleEvents(ctx: HubContext, connectionId: string, opts: { rootUrl?: string } = {}): Promise<number> {
+export async function removeGoogleEvents(
+  ctx: HubContext,
+  connectionId: string,
+  opts: { rootUrl?: string } = {},
+): Promise<number> {
   const { api } = await openGoogleCalendar(ctx, connectionId, { ...opts, allowInactive: true });
   const rows = await ctx.db
     .select()

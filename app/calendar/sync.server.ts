@@ -47,7 +47,8 @@ export async function runCalendarSync(
   const [conn] = await ctx.db.select().from(connections).where(eq(connections.id, connectionId));
   const provider = conn ? calendarProviderFor(conn.connectorId) : undefined;
   // A job queued before a disconnect (or for a deleted connection) has nothing left to do.
-  if (!conn || conn.status !== "active") return { status: "skipped", reason: `connection is ${conn?.status ?? "gone"}`, refreshed: 0 };
+  if (!conn || conn.status !== "active")
+    return { status: "skipped", reason: `connection is ${conn?.status ?? "gone"}`, refreshed: 0 };
   if (!provider) return { status: "skipped", reason: `${conn.connectorId} is not a calendar connector`, refreshed: 0 };
 
   const oauth = findConnector(conn.connectorId)?.auth.kind === "oauth2";
@@ -75,7 +76,12 @@ export async function runCalendarSync(
     if (opts.push !== false) {
       const { skipped, ...counts } = await withAuth(() => provider.push(ctx, connectionId));
       outcome.push = { ...counts, skipped: skipped.length };
-      await recordSyncState(ctx, connectionId, { lastPushAt: new Date(), lastPushResult: outcome.push, lastError: null, lastErrorAt: null });
+      await recordSyncState(ctx, connectionId, {
+        lastPushAt: new Date(),
+        lastPushResult: outcome.push,
+        lastError: null,
+        lastErrorAt: null,
+      });
     }
     if (opts.pull !== false && provider.pull) {
       const pull = provider.pull;

@@ -169,7 +169,11 @@ export async function disconnectConnection(
       entityType: "connection",
       entityId: connectionId,
       before: { status: c.status, accountLabel: c.accountLabel },
-      after: { status: "disconnected", revokedAtProvider: revoked, ...(calendarCleanUp ? { calendarEvents: calendarCleanUp } : {}) },
+      after: {
+        status: "disconnected",
+        revokedAtProvider: revoked,
+        ...(calendarCleanUp ? { calendarEvents: calendarCleanUp } : {}),
+      },
     });
   });
   return { revoked, ...(calendarCleanUp ? { calendarEvents: calendarCleanUp } : {}) };
