@@ -22,6 +22,7 @@ export default function VendorLayout() {
       nav={[
         { to: "/vendor", label: "My weddings", end: true },
         { to: "/vendor/connections", label: "Connections" },
+        { to: "/vendor/calendar-feed", label: "Calendar feed" },
       ]}
     >
       <Outlet />
