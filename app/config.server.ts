@@ -65,6 +65,18 @@ const envSchema = z.object({
   SIMULATORS: bool.optional(),
   SIMULATOR_BASE_PORT: port.default(4100),
   SECURE_COOKIES: bool.optional(),
+  PROVIDER_API_ROOTS: z
+    .string()
+    .transform((text, c) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        c.addIssue({ code: "custom", message: 'must be JSON, e.g. {"google-calendar":"https://proxy.example/"}' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string(), z.url({ protocol: /^https?$/, error: "each value must be an http(s) URL" })))
+    .optional(),
 });
 
 export type Role = "all" | "web" | "worker";
@@ -89,6 +101,11 @@ export interface HubConfig {
   simulators: boolean;
   simulatorBasePort: number;
   secureCookies: boolean;
+  /**
+   * Provider API base URLs by connector id, overriding connector settings and the sandbox's simulators
+   * (a proxy, a simulator on another host; tests point one hub at their own simulator this way).
+   */
+  providerApiRoots: Record<string, string>;
 }
 
 export class ConfigError extends Error {
@@ -165,6 +182,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     simulators: e.SIMULATORS ?? e.HUB_MODE === "sandbox",
     simulatorBasePort: e.SIMULATOR_BASE_PORT,
     secureCookies: e.SECURE_COOKIES ?? e.HUB_MODE === "production",
+    providerApiRoots: e.PROVIDER_API_ROOTS ?? {},
   };
 }
 
@@ -191,6 +209,7 @@ export function inProcessConfig(databaseUrl: string, overrides: Partial<HubConfi
     simulators: false,
     simulatorBasePort: 0,
     secureCookies: false,
+    providerApiRoots: {},
     ...overrides,
   };
 }

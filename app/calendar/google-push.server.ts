@@ -58,12 +58,14 @@ const withSlash = (url: string) => (url.endsWith("/") ? url : `${url}/`);
 
 /**
  * The Calendar API root for this hub. The seam for environments: explicit option
- * (tests) → the google-calendar connector's settings.apiRootUrl (how worker
+ * (tests) → PROVIDER_API_ROOTS (config) → the google-calendar connector's settings.apiRootUrl (how worker
  * processes are pointed at a simulator) → the sandbox's google-calendar
  * simulator → Google's production host.
  */
 export async function googleApiRoot(ctx: HubContext, opts: GoogleSyncOptions = {}): Promise<string> {
   if (opts.rootUrl) return withSlash(opts.rootUrl);
+  const fromConfig = ctx.config.providerApiRoots["google-calendar"];
+  if (fromConfig) return withSlash(fromConfig);
   const [row] = await ctx.db
     .select({ settings: connectors.settings })
     .from(connectors)

@@ -4,7 +4,8 @@
 //   429 / 503 -> CalendarBackoff carrying the provider's Retry-After, which the job turns into a
 //                rescheduled run (the SDKs' own retries are off, so this is the one policy);
 //   anything else -> recorded on calendar_sync_state.last_error and rethrown (graphile-worker retries).
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
+import { AVAILABILITY_CHANNEL } from "./availability.server";
 import type { HubContext } from "../runtime/context.server";
 import { calendarSyncState, connections } from "../../db/schema";
 import { refreshConnectionToken } from "../oauth/tokens.server";
@@ -86,6 +87,10 @@ export async function runCalendarSync(
     if (opts.pull !== false && provider.pull) {
       const pull = provider.pull;
       outcome.pull = await withAuth(() => pull(ctx, connectionId));
+      if (outcome.pull.upserted + outcome.pull.deleted > 0) {
+        // Couples watching over Socket.IO re-read this vendor's availability (every web process listens).
+        await ctx.db.execute(sql`select pg_notify(${AVAILABILITY_CHANNEL}, ${JSON.stringify({ supplierId: conn.supplierId })})`);
+      }
     }
   } catch (err) {
     await recordSyncState(ctx, connectionId, { lastError: errorMessage(err).slice(0, 1000), lastErrorAt: new Date() });

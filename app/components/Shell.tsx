@@ -18,6 +18,7 @@ export const CONSOLE_NAV: NavItem[] = [
   { to: "/console/couples", label: "Couples & core fields" },
   { to: "/console/connectors", label: "Connectors" },
   { to: "/console/connections", label: "Connections" },
+  { to: "/console/calendars", label: "Calendar sync" },
   { to: "/console/mappings", label: "Mappings" },
   { to: "/console/sync-runs", label: "Sync runs" },
   { to: "/console/webhooks", label: "Webhooks" },

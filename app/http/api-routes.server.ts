@@ -9,6 +9,7 @@ import { readCoreFields, readVendorFields, listCoupleEvents, listSupplierEvents 
 import { updateCoreFields, updateVendorFields } from "../core-fields/write.server";
 import { queueDiagnosticPings } from "../diagnostics/ping.server";
 import { CORE_FIELDS, VENDOR_FIELDS } from "../core-fields/schema";
+import { readCoupleAvailability } from "../calendar/availability.server";
 
 export class PreconditionRequiredError extends DomainError {
   override readonly status = 428;
@@ -56,6 +57,31 @@ const pageQuery = z.object({
     .min(1, "must be at least 1")
     .max(500, "must be at most 500")
     .default(100),
+});
+
+const isoDate = z.iso.date("must be a date (YYYY-MM-DD)");
+const availabilityQuery = z
+  .object({ from: isoDate.optional(), to: isoDate.optional() })
+  .refine((q) => !q.from || !q.to || q.from <= q.to, { message: "from must not be after to", path: ["from"] });
+const availabilityBody = z.object({
+  coupleId: uuid,
+  from: isoDate,
+  to: isoDate,
+  vendors: z.array(
+    z.object({
+      supplierId: uuid,
+      name: z.string(),
+      kind: z.string(),
+      busy: z.array(
+        z.object({
+          start: z.string().describe("RFC 3339 date-time with offset, or a date for all-day blocks"),
+          end: z.string().describe("Exclusive end, in the same form as start"),
+          allDay: z.boolean(),
+          status: z.enum(["busy", "tentative"]),
+        }),
+      ),
+    }),
+  ),
 });
 
 const fieldValues = z.record(z.string(), z.unknown());
@@ -188,6 +214,23 @@ export const API_ROUTES: ApiRoute[] = [
     handler: async (ctx, req, p) => {
       const q = req.query as z.infer<typeof pageQuery>;
       return { status: 200, body: await listCoupleEvents(ctx.db, p, req.params.coupleId!, q.after, q.limit) };
+    },
+  },
+  {
+    method: "get",
+    path: "/couples/:coupleId/availability",
+    operationId: "getVendorAvailability",
+    summary: "Busy times of the couple's connected vendors, pulled from their calendars (default: the next 365 days)",
+    scope: "core-fields:read",
+    params: coupleParams,
+    query: availabilityQuery,
+    responses: { 200: { description: "Each vendor's busy blocks in the window", schema: availabilityBody }, ...errors },
+    handler: async (ctx, req, p) => {
+      const q = req.query as z.infer<typeof availabilityQuery>;
+      const today = new Date().toISOString().slice(0, 10);
+      const from = q.from ?? today;
+      const to = q.to ?? new Date(Date.parse(from) + 365 * 86_400_000).toISOString().slice(0, 10);
+      return { status: 200, body: await readCoupleAvailability(ctx.db, p, req.params.coupleId!, { from, to }) };
     },
   },
   {

@@ -10,12 +10,15 @@ import type { Logger } from "../log.server";
 import { coupleRoom, supplierRoom, type HubEvent, type StreamEvent } from "../core-fields/events";
 import { EVENTS_CHANNEL } from "../core-fields/write.server";
 import { toHubEvent } from "../core-fields/read.server";
+import { AVAILABILITY_CHANNEL } from "../calendar/availability.server";
 
 export interface EventSink {
   /** Deliver one stream position to local subscribers of its room. */
   dispatch(e: StreamEvent): void;
   /** The listener reconnected: notifications may have been missed. */
   resyncAll(): void;
+  /** A calendar pull changed a supplier's busy times (see AVAILABILITY_CHANNEL). */
+  availabilityChanged?(supplierId: string): void;
 }
 
 export interface EventRelay {
@@ -50,6 +53,11 @@ export async function startEventRelay(opts: { databaseUrl: string; db: Db; log: 
   const connect = async (): Promise<void> => {
     const c = new pg.Client({ connectionString: opts.databaseUrl });
     c.on("notification", (msg) => {
+      if (msg.channel === AVAILABILITY_CHANNEL && msg.payload) {
+        const supplierId = (JSON.parse(msg.payload) as { supplierId?: unknown }).supplierId;
+        if (typeof supplierId === "string") sink.availabilityChanged?.(supplierId);
+        return;
+      }
       if (msg.channel !== EVENTS_CHANNEL || !msg.payload) return;
       const payload = msg.payload;
       chain = chain
@@ -62,6 +70,7 @@ export async function startEventRelay(opts: { databaseUrl: string; db: Db; log: 
     });
     await c.connect();
     await c.query(`LISTEN ${EVENTS_CHANNEL}`);
+    await c.query(`LISTEN ${AVAILABILITY_CHANNEL}`);
     client = c;
   };
 

@@ -11,6 +11,9 @@
 //   client -> server  "leave" { room }
 //   server -> client  "event" { room, seq, event }
 //   server -> client  "hub:error" { room?, message }
+//   server -> client  "availability" { room, supplierId }  a vendor's busy times changed: read them again
+//                     (GET /api/v1/couples/:coupleId/availability); sent to the couple rooms of its couples
+//                     and to the supplier's own room
 import type http from "node:http";
 import { sql } from "drizzle-orm";
 import { Server, type Socket } from "socket.io";
@@ -49,8 +52,22 @@ export async function attachRealtime(server: http.Server, ctx: HubContext): Prom
     sink: {
       dispatch: (e) => rooms.get(e.room)?.forEach((s) => s.offer(e)),
       resyncAll: () => rooms.forEach((subs) => subs.forEach((s) => s.resync())),
+      availabilityChanged: (supplierId) => void announceAvailability(supplierId),
     },
   });
+
+  /** Tell the rooms of a supplier and of its couples that its busy times changed (sockets in those Socket.IO rooms). */
+  const announceAvailability = async (supplierId: string) => {
+    try {
+      const res = await ctx.db.execute<{ couple_id: string }>(
+        sql`select couple_id from supplier_couples where supplier_id = ${supplierId}`,
+      );
+      const targets = [`supplier:${supplierId}`, ...res.rows.map((r) => `couple:${r.couple_id}`)];
+      for (const room of targets) io.to(room).emit("availability", { room, supplierId });
+    } catch (err) {
+      ctx.log.error({ err, supplierId }, "availability announcement failed");
+    }
+  };
 
   io.use(async (socket, next) => {
     try {
@@ -107,6 +124,7 @@ export async function attachRealtime(server: http.Server, ctx: HubContext): Prom
         if (!set) rooms.set(room, (set = new Set()));
         set.add(sub);
         await sub.start();
+        await socket.join(room); // for broadcasts that are not stream events (availability)
         reply({ ok: true, room, lastSeq: sub.position });
       } catch (err) {
         ctx.log.error({ err, room }, "join failed");
@@ -122,6 +140,7 @@ export async function attachRealtime(server: http.Server, ctx: HubContext): Prom
       sub.close();
       rooms.get(room)?.delete(sub);
       mine.delete(room);
+      void socket.leave(room);
     });
 
     socket.on("disconnect", () => {

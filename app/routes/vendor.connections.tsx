@@ -9,6 +9,7 @@ import { disconnectConnection } from "~/oauth/tokens.server";
 import { DomainError, ValidationError } from "~/errors";
 import { canTestCredentials, connectWithCredentials, testCredentials } from "~/connectors/credentials.server";
 import { CsrfField } from "~/components/CsrfField";
+import { listCalendarSyncStatus, updateCalendarChoices } from "~/calendar/status.server";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = await requireVendor(request, context);
@@ -24,7 +25,13 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       ? [{ id: c.id, name: c.name, description: c.description, fields: c.auth.fields, testable: canTestCredentials(c.id) }]
       : [],
   );
-  return { connections: mine, connectable, withCredentials };
+  const calendars = Object.fromEntries(
+    (await listCalendarSyncStatus(context.hub.db, { supplierId: user.supplierId })).map((c) => [
+      c.connectionId,
+      { onDisconnect: c.onDisconnect, eventsPushed: c.eventsPushed, lastPushAt: c.lastPushAt?.toISOString() ?? null },
+    ]),
+  );
+  return { connections: mine, connectable, withCredentials, calendars };
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -65,6 +72,19 @@ export async function action({ request, context }: ActionFunctionArgs) {
       if (!saved.ok) return data({ tested: { connectorId, ok: false, message: saved.message } }, { status: 422 });
       return redirect(`/vendor/connections?connected=${encodeURIComponent(saved.accountLabel)}`);
     }
+    if (intent === "calendar-choices") {
+      const onDisconnect = String(form.get("onDisconnect") ?? "");
+      if (onDisconnect !== "remove" && onDisconnect !== "keep")
+        return data({ error: "Choose whether to remove or keep the wedding events when you disconnect." }, { status: 400 });
+      await updateCalendarChoices(
+        context.hub.db,
+        user.supplierId,
+        String(form.get("connectionId") ?? ""),
+        { onDisconnect },
+        { type: "user", id: user.id, label: user.email },
+      );
+      return redirect("/vendor/connections?saved=1");
+    }
     if (intent === "disconnect") {
       const id = String(form.get("connectionId") ?? "");
       await disconnectConnection(context.hub, user.supplierId, id, { type: "user", id: user.id, label: user.email });
@@ -81,7 +101,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 const STATUS_TEXT = { active: "Connected", needs_reconnect: "Needs reconnect", disconnected: "Disconnected" } as const;
 
 export default function VendorConnections() {
-  const { connections, connectable, withCredentials } = useLoaderData<typeof loader>();
+  const { connections, connectable, withCredentials, calendars } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const [params] = useSearchParams();
   return (
@@ -90,6 +110,11 @@ export default function VendorConnections() {
       {params.get("connected") ? (
         <p className="alert ok" role="status">
           Connected as {params.get("connected")}.
+        </p>
+      ) : null}
+      {params.get("saved") ? (
+        <p className="alert ok" role="status">
+          Saved.
         </p>
       ) : null}
       {params.get("disconnected") ? (
@@ -128,7 +153,30 @@ export default function VendorConnections() {
                   <span className={`badge ${c.status}`}>{STATUS_TEXT[c.status]}</span>
                   {c.lastError ? <div className="muted">{c.lastError}</div> : null}
                 </td>
-                <td className="muted">{c.scopes.join(", ")}</td>
+                <td className="muted">
+                  {c.scopes.join(", ")}
+                  {calendars[c.id] ? (
+                    <div data-calendar-sync>
+                      {calendars[c.id]!.eventsPushed} wedding event{calendars[c.id]!.eventsPushed === 1 ? "" : "s"} in this
+                      calendar
+                      <Form method="post" className="inline-form">
+                        <CsrfField />
+                        <input type="hidden" name="intent" value="calendar-choices" />
+                        <input type="hidden" name="connectionId" value={c.id} />
+                        <label>
+                          When I disconnect{" "}
+                          <select name="onDisconnect" defaultValue={calendars[c.id]!.onDisconnect}>
+                            <option value="remove">remove the hub&apos;s events</option>
+                            <option value="keep">keep the events in my calendar</option>
+                          </select>
+                        </label>{" "}
+                        <button type="submit" className="secondary">
+                          Save
+                        </button>
+                      </Form>
+                    </div>
+                  ) : null}
+                </td>
                 <td>
                   {c.status === "needs_reconnect" ? (
                     <Form method="post">
