@@ -2,8 +2,9 @@
 // under app/connectors/ with a calendar.server.ts and one line here.
 import type { CalendarProvider } from "./provider";
 import { calendarProvider as google } from "../connectors/google-calendar/calendar.server";
+import { calendarProvider as apple } from "../connectors/apple-calendar/calendar.server";
 
-const providers: CalendarProvider[] = [google];
+const providers: CalendarProvider[] = [google, apple];
 
 const byId = new Map(providers.map((p) => [p.connectorId, p]));
 
