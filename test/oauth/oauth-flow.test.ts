@@ -9,20 +9,28 @@ import { connections, oauthStates } from "../../db/schema";
 import { updateConnectorSettings } from "../../app/connectors/connections.server";
 import { refreshConnectionToken, type StoredTokens } from "../../app/oauth/tokens.server";
 import { FormClient } from "../helpers/form-client";
-import { makeSupplier, makeUser, openTestDatabase, startTestHub, testActor, testDatabaseUrl } from "../helpers/hub";
+import { makeCouple, makeSupplier, makeUser, openTestDatabase, startTestHub, testActor, testDatabaseUrl } from "../helpers/hub";
 import { startOidcServer, type OidcServer } from "../helpers/oidc-server";
 import { spawnHub, waitFor, type HubProcess } from "../helpers/processes";
 import { createOAuthSimulator } from "../../simulators/index";
 import { startSimulator, type RunningSimulator } from "../../simulators/harness";
+import { createGoogleCalendarSimulator } from "../../simulators/google-calendar/index";
+import { runCalendarSync } from "../../app/calendar/sync.server";
 
 const CONNECTOR = "google-calendar";
 let logs = "";
 let hub: Awaited<ReturnType<typeof startTestHub>>;
 let database: Database;
 let oidc: OidcServer;
+/** Google Calendar stand-in for the 401 → refresh test: accepts any token but the one Google "revoked". */
+const STALE_ACCESS_TOKEN = "revoked-at-google";
+const calendarSim = createGoogleCalendarSimulator({ authorize: (token) => token.length > 0 && token !== STALE_ACCESS_TOKEN });
+let calendar: RunningSimulator;
 
 beforeAll(async () => {
+  calendar = await startSimulator(calendarSim);
   hub = await startTestHub({
+    config: { providerApiRoots: { "google-calendar": `${calendar.url}/` } },
     logTo: new Writable({
       write(chunk: Buffer, _e, cb) {
         logs += chunk.toString();
@@ -62,6 +70,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await hub?.stop();
+  await calendar?.close();
   await oidc?.close();
   await database?.close();
 });
@@ -240,6 +249,27 @@ describe("token lifecycle", () => {
     const page = await client.get("/vendor/connections");
     expect(page.text).toContain("Needs reconnect");
     expect(page.text).toContain("Reconnect ");
+  });
+
+  it("a calendar sync that meets 401 refreshes the token once (at the real authorization server) and carries on", async () => {
+    const { connectionId, supplier, tokens } = await connected();
+    // Google stopped accepting the stored access token before it expired (revoked, rotated keys...).
+    await database.db
+      .update(connections)
+      .set({ credentialsEnc: hub.ctx.vault.encryptJson({ ...tokens, accessToken: STALE_ACCESS_TOKEN }) })
+      .where(eq(connections.id, connectionId));
+    const coupleId = await makeCouple(database.db, [supplier.id], { weddingDate: "2027-05-01", partner1Name: "Refresh" });
+
+    const outcome = await runCalendarSync(hub.ctx, connectionId, { pull: false });
+    expect(outcome).toMatchObject({ status: "synced", refreshed: 1, push: { inserted: 1 } });
+    const [after] = await database.db.select().from(connections).where(eq(connections.id, connectionId));
+    const fresh = hub.ctx.vault.decryptJson<StoredTokens>(after!.credentialsEnc!);
+    expect(fresh.accessToken).not.toBe(STALE_ACCESS_TOKEN);
+    expect(after!.status).toBe("active");
+    const hubKeys = calendarSim.control
+      .events("primary")
+      .map((e) => (e.extendedProperties as { private?: { hubKey?: string } } | undefined)?.private?.hubKey);
+    expect(hubKeys).toContain(`${coupleId}:ceremony`);
   });
 
   it("disconnecting revokes at the provider and deletes the secrets; another vendor cannot see or disconnect it", async () => {
