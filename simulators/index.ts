@@ -6,6 +6,7 @@ import type { OAuthProvider, OAuthSimulatorDefinition } from "./oauth/index.js";
 
 export { createOAuthSimulator, SANDBOX_OAUTH_CLIENTS, SANDBOX_OAUTH_USERS } from "./oauth/index.js";
 import { createGoogleCalendarSimulator } from "./google-calendar/index.js";
+import { createMicrosoftGraphSimulator } from "./microsoft-graph/index.js";
 
 function sandboxOAuth(provider: OAuthProvider): OAuthSimulatorDefinition {
   return createOAuthSimulator(provider, {
@@ -26,6 +27,11 @@ export const sandboxGoogleCalendar = createGoogleCalendarSimulator({
   authorize: (token) => sandboxOAuthSimulators.google.oauth.checkAccessToken(token),
 });
 
+/** Microsoft Graph v1.0 calendar API, accepting the access tokens the Microsoft OAuth simulator issued. */
+export const sandboxMicrosoftGraph = createMicrosoftGraphSimulator({
+  authorize: (token) => sandboxOAuthSimulators.microsoft.oauth.checkAccessToken(token),
+});
+
 // Each provider simulator is added by its connector's issue, alongside the
 // connector that talks to it. Order is the port layout (basePort + index,
 // SIMULATOR_BASE_PORT defaults to 4100): append only, never reorder.
@@ -33,11 +39,13 @@ export const sandboxGoogleCalendar = createGoogleCalendarSimulator({
 //   +1 microsoft  Microsoft identity platform v2.0 + Graph /v1.0/me
 //   +2 honeybook  HoneyBook OAuth + /api/v2/users/me
 //   +3 google-calendar  Calendar API v3 (www.googleapis.com/calendar/v3 stand-in)
+//   +4 microsoft-graph  Graph v1.0 events, calendarView delta, subscriptions (graph.microsoft.com stand-in)
 export const simulatorRegistry: SimulatorDefinition[] = [
   sandboxOAuthSimulators.google,
   sandboxOAuthSimulators.microsoft,
   sandboxOAuthSimulators.honeybook,
   sandboxGoogleCalendar,
+  sandboxMicrosoftGraph,
 ];
 
 // Starts every registered simulator on basePort + index, so ports are stable

@@ -3,8 +3,9 @@
 import type { CalendarProvider } from "./provider";
 import { calendarProvider as google } from "../connectors/google-calendar/calendar.server";
 import { calendarProvider as apple } from "../connectors/apple-calendar/calendar.server";
+import { calendarProvider as outlook } from "../connectors/outlook-calendar/calendar.server";
 
-const providers: CalendarProvider[] = [google, apple];
+const providers: CalendarProvider[] = [google, apple, outlook];
 
 const byId = new Map(providers.map((p) => [p.connectorId, p]));
 

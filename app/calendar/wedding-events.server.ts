@@ -14,6 +14,7 @@ import { readMappingFiles } from "../mapping/files.server";
 import type { TargetId } from "../mapping/targets";
 
 export const GOOGLE_EVENT_MAPPING = "core-fields-to-google-event";
+export const OUTLOOK_EVENT_MAPPING = "core-fields-to-outlook-event";
 
 export interface CalendarMapping {
   expression: string;
@@ -26,7 +27,7 @@ export interface DesiredEvent {
   /** Stable across syncs: "<coupleId>:<kind>". */
   key: string;
   coupleId: string;
-  /** The provider event body (Google Calendar v3 event resource fields). */
+  /** The provider event body (Google Calendar v3 event or Microsoft Graph event fields, per the mapping). */
   body: Record<string, unknown>;
   /** sha256 of the body's canonical JSON: what decides "changed". */
   hash: string;
@@ -95,18 +96,21 @@ export async function weddingEventsFor(
   return { events: [{ key, coupleId: couple.id, body, hash: payloadHash(body) }], skipped: [] };
 }
 
-/** Every event the supplier should have, over all its connected couples. */
+/**
+ * Every event the supplier should have, over all its connected couples. `mapping`
+ * is a loaded mapping or the slug of one (default: the Google event mapping).
+ */
 export async function supplierWeddingEvents(
   db: DbOrTx,
   supplierId: string,
-  mapping?: CalendarMapping,
+  mapping?: CalendarMapping | string,
 ): Promise<{ events: DesiredEvent[]; skipped: SkippedEvent[] }> {
   const [supplier] = await db
     .select({ id: suppliers.id, name: suppliers.name, kind: suppliers.kind })
     .from(suppliers)
     .where(eq(suppliers.id, supplierId));
   if (!supplier) throw new NotFoundError(`No supplier ${supplierId}`);
-  const m = mapping ?? (await loadCalendarMapping(db));
+  const m = typeof mapping === "object" ? mapping : await loadCalendarMapping(db, mapping);
   const rows = await db
     .select({ coupleId: supplierCouples.coupleId, fields: coreFields.fields })
     .from(supplierCouples)
