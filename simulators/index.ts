@@ -7,6 +7,7 @@ import type { OAuthProvider, OAuthSimulatorDefinition } from "./oauth/index.js";
 export { createOAuthSimulator, SANDBOX_OAUTH_CLIENTS, SANDBOX_OAUTH_USERS } from "./oauth/index.js";
 import { createGoogleCalendarSimulator } from "./google-calendar/index.js";
 import { createMicrosoftGraphSimulator } from "./microsoft-graph/index.js";
+import { createTaveSimulator } from "./tave/index.js";
 
 function sandboxOAuth(provider: OAuthProvider): OAuthSimulatorDefinition {
   return createOAuthSimulator(provider, {
@@ -32,6 +33,13 @@ export const sandboxMicrosoftGraph = createMicrosoftGraphSimulator({
   authorize: (token) => sandboxOAuthSimulators.microsoft.oauth.checkAccessToken(token),
 });
 
+/** Tave API v2 with one demo studio: API key `tave-sandbox-key`, 60 clients (one malformed email, one malformed date). */
+export const sandboxTave = createTaveSimulator({
+  accounts: [
+    { apiKey: "tave-sandbox-key", name: "Sandbox Studio", count: 60, seed: 1, malformedEmail: [7], malformedDate: [23] },
+  ],
+});
+
 // Each provider simulator is added by its connector's issue, alongside the
 // connector that talks to it. Order is the port layout (basePort + index,
 // SIMULATOR_BASE_PORT defaults to 4100): append only, never reorder.
@@ -40,12 +48,14 @@ export const sandboxMicrosoftGraph = createMicrosoftGraphSimulator({
 //   +2 honeybook  HoneyBook OAuth + /api/v2/users/me
 //   +3 google-calendar  Calendar API v3 (www.googleapis.com/calendar/v3 stand-in)
 //   +4 microsoft-graph  Graph v1.0 events, calendarView delta, subscriptions (graph.microsoft.com stand-in)
+//   +5 tave       Tave API v2 /api/v2/clients (tave.io stand-in), X-Api-Key, 100 requests/min per account
 export const simulatorRegistry: SimulatorDefinition[] = [
   sandboxOAuthSimulators.google,
   sandboxOAuthSimulators.microsoft,
   sandboxOAuthSimulators.honeybook,
   sandboxGoogleCalendar,
   sandboxMicrosoftGraph,
+  sandboxTave,
 ];
 
 // Starts every registered simulator on basePort + index, so ports are stable

@@ -5,6 +5,7 @@ import { diagnosticsPing } from "./diagnostics-ping";
 import { applyCoreFields } from "./apply-core-fields";
 import { refreshConnectionTokenTask } from "./refresh-connection-token";
 import { syncCalendarTask } from "./sync-calendar";
+import { importClientsTask } from "./import-clients";
 
 export function createTaskList(ctx: HubContext): TaskList {
   return {
@@ -12,5 +13,6 @@ export function createTaskList(ctx: HubContext): TaskList {
     apply_core_fields: applyCoreFields(ctx),
     refresh_connection_token: refreshConnectionTokenTask(ctx),
     sync_calendar: syncCalendarTask(ctx),
+    import_clients: importClientsTask(ctx),
   };
 }

@@ -4,7 +4,7 @@
 // record, the jobs the change causes, and a NOTIFY that PostgreSQL delivers
 // only on commit (so the realtime push can never announce an uncommitted change).
 import { sql } from "drizzle-orm";
-import type { Db, Tx } from "../db.server";
+import type { Db, DbOrTx, Tx } from "../db.server";
 import { coreFieldVersions, events } from "../../db/schema";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
 import { recordAudit, type Actor } from "../audit/audit.server";
@@ -37,7 +37,8 @@ export interface WriteOptions {
 }
 
 export async function updateCoreFields(
-  db: Db,
+  // A Tx joins the caller's transaction (a savepoint): an import commits a page's writes together.
+  db: DbOrTx,
   principal: Principal,
   input: { coupleId: string; patch: unknown; expectedVersion: number | "current" },
   opts: WriteOptions = {},

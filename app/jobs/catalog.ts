@@ -23,6 +23,8 @@ export const taskPayloadSchemas = {
     /** How many times in a row the provider answered 429/503 (drives the backoff). */
     backoff: z.number().int().min(0).default(0),
   }),
+  /** Run or resume one CRM import (sync_runs row `runId`, kind "import"); job key `import:<runId>`. */
+  import_clients: z.object({ runId: z.uuid() }),
 } as const;
 
 export type TaskName = keyof typeof taskPayloadSchemas;
