@@ -5,6 +5,8 @@ import { diagnosticsPing } from "./diagnostics-ping";
 import { applyCoreFields } from "./apply-core-fields";
 import { refreshConnectionTokenTask } from "./refresh-connection-token";
 import { syncCalendarTask } from "./sync-calendar";
+import { renewCalendarChannelTask } from "./renew-calendar-channel";
+import { calendarSweepTask } from "./calendar-sweep";
 import { importClientsTask } from "./import-clients";
 
 export function createTaskList(ctx: HubContext): TaskList {
@@ -13,6 +15,8 @@ export function createTaskList(ctx: HubContext): TaskList {
     apply_core_fields: applyCoreFields(ctx),
     refresh_connection_token: refreshConnectionTokenTask(ctx),
     sync_calendar: syncCalendarTask(ctx),
+    renew_calendar_channel: renewCalendarChannelTask(ctx),
+    calendar_sweep: calendarSweepTask(ctx),
     import_clients: importClientsTask(ctx),
   };
 }

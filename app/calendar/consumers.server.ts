@@ -28,6 +28,8 @@ export interface CalendarSyncEnqueue {
   delayMs?: number;
   pull?: boolean;
   backoff?: number;
+  /** "preserve_run_at": do not postpone a sync that is already waiting (the sweep). Default "replace". */
+  keyMode?: "replace" | "preserve_run_at";
 }
 
 export async function enqueueCalendarSync(db: DbOrTx, connectionId: string, opts: CalendarSyncEnqueue = {}): Promise<void> {
@@ -38,7 +40,7 @@ export async function enqueueCalendarSync(db: DbOrTx, connectionId: string, opts
     { connectionId, pull: opts.pull ?? true, backoff: opts.backoff ?? 0 },
     {
       jobKey: calendarSyncJobKey(connectionId),
-      jobKeyMode: "replace",
+      jobKeyMode: opts.keyMode ?? "replace",
       runAt: delayMs > 0 ? new Date(Date.now() + delayMs) : undefined,
     },
   );
@@ -64,3 +66,17 @@ registerEventConsumer(async (tx, event) => {
   if (!event.type.startsWith("core_fields.")) return;
   for (const connectionId of await calendarConnectionsForCouple(tx, event.coupleId)) await enqueueCalendarSync(tx, connectionId);
 });
+
+/** Queue a sync of every active calendar connection, spread over a minute so providers see no burst. */
+export async function enqueueCalendarSweep(db: DbOrTx, spreadMs = 60_000): Promise<number> {
+  const rows = await db
+    .select({ id: connections.id })
+    .from(connections)
+    .where(and(inArray(connections.connectorId, calendarConnectorIds()), eq(connections.status, "active")));
+  for (const [i, row] of rows.entries())
+    await enqueueCalendarSync(db, row.id, {
+      delayMs: Math.round((spreadMs * i) / Math.max(rows.length, 1)),
+      keyMode: "preserve_run_at",
+    });
+  return rows.length;
+}

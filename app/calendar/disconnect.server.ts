@@ -16,6 +16,15 @@ export async function cleanUpCalendarOnDisconnect(
   conn: typeof connections.$inferSelect,
 ): Promise<{ removed: number } | { kept: true } | { failed: string } | null> {
   const provider = calendarProviderFor(conn.connectorId);
+  if (provider?.unwatch) {
+    const unwatch = provider.unwatch;
+    await unwatch(ctx, conn.id).catch((err: unknown) =>
+      ctx.log.warn(
+        { connectionId: conn.id, err: err instanceof Error ? err.message : String(err) },
+        "could not close push channels",
+      ),
+    );
+  }
   if (!provider?.removeAll) return null;
   if (onDisconnectChoice(conn.settings) === "keep") return { kept: true };
   try {

@@ -33,6 +33,12 @@ export interface CalendarProvider {
   pull?(ctx: HubContext, connectionId: string): Promise<CalendarPullResult>;
   /** Delete every event the hub put in this calendar (disconnect with "remove my events"). Returns how many. */
   removeAll?(ctx: HubContext, connectionId: string): Promise<number>;
+  /** Push notifications: open (or renew) the connection's channel so changes trigger pulls. */
+  watch?(ctx: HubContext, connectionId: string): Promise<void>;
+  /** Is a channel live that does not need renewing yet? (The runner opens one when not.) */
+  isWatched?(ctx: HubContext, connectionId: string): Promise<boolean>;
+  /** Close the connection's channels (disconnect). */
+  unwatch?(ctx: HubContext, connectionId: string): Promise<void>;
 }
 
 /**

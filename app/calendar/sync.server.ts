@@ -6,12 +6,19 @@
 //   anything else -> recorded on calendar_sync_state.last_error and rethrown (graphile-worker retries).
 import { eq, sql } from "drizzle-orm";
 import { AVAILABILITY_CHANNEL } from "./availability.server";
+import { scheduleChannelRenewal } from "./channels.server";
 import type { HubContext } from "../runtime/context.server";
 import { calendarSyncState, connections } from "../../db/schema";
 import { refreshConnectionToken } from "../oauth/tokens.server";
 import { findConnector } from "../connectors/catalog";
 import { calendarProviderFor } from "./registry.server";
-import { providerRetryAfter, providerStatus, type CalendarPullResult, type CalendarPushResult } from "./provider";
+import {
+  providerRetryAfter,
+  providerStatus,
+  type CalendarProvider,
+  type CalendarPullResult,
+  type CalendarPushResult,
+} from "./provider";
 
 /** The provider asked us to slow down (429) or is briefly unavailable (503). */
 export class CalendarBackoff extends Error {
@@ -96,6 +103,7 @@ export async function runCalendarSync(
     await recordSyncState(ctx, connectionId, { lastError: errorMessage(err).slice(0, 1000), lastErrorAt: new Date() });
     throw err;
   }
+  await ensureWatched(ctx, provider, connectionId, withAuth);
   outcome.refreshed = refreshed;
   return outcome;
 }
@@ -110,4 +118,25 @@ async function recordSyncState(
     .insert(calendarSyncState)
     .values({ connectionId, calendarId: "primary", ...values })
     .onConflictDoUpdate({ target: calendarSyncState.connectionId, set: { ...values } });
+}
+
+/**
+ * Open a push channel when the connection has none that lasts the hour. A
+ * failure only costs latency (the 15-minute sweep still pulls), so it is
+ * logged, not thrown.
+ */
+async function ensureWatched(
+  ctx: HubContext,
+  provider: CalendarProvider,
+  connectionId: string,
+  withAuth: <T>(call: () => Promise<T>) => Promise<T>,
+): Promise<void> {
+  const { watch, isWatched } = provider;
+  if (!watch || !isWatched || (await isWatched(ctx, connectionId))) return;
+  try {
+    await withAuth(() => watch(ctx, connectionId));
+    await scheduleChannelRenewal(ctx.db, connectionId);
+  } catch (err) {
+    ctx.log.warn({ connectionId, err: errorMessage(err) }, "could not open a calendar push channel; the sweep keeps polling");
+  }
 }

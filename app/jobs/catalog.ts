@@ -23,6 +23,10 @@ export const taskPayloadSchemas = {
     /** How many times in a row the provider answered 429/503 (drives the backoff). */
     backoff: z.number().int().min(0).default(0),
   }),
+  /** Open or renew a calendar connection's push channel (Google watch / Graph subscription); job key `calendar-channel:<id>`. */
+  renew_calendar_channel: z.object({ connectionId: z.uuid() }),
+  /** Cron (every 15 min): queue a pull of every active calendar connection. Payload from graphile-worker's cron. */
+  calendar_sweep: z.object({}).passthrough(),
   /** Run or resume one CRM import (sync_runs row `runId`, kind "import"); job key `import:<runId>`. */
   import_clients: z.object({ runId: z.uuid() }),
 } as const;

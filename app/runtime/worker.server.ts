@@ -2,6 +2,7 @@
 // ours, so shutdown can wait until every worker connection (the LISTEN one
 // included) is released before the database goes away.
 import pg from "pg";
+import { CRONTAB } from "../../workers/crontab";
 import { run, Logger as GraphileLogger } from "graphile-worker";
 import type { HubContext } from "./context.server";
 import { createTaskList } from "../../workers/index";
@@ -29,6 +30,7 @@ export async function startWorkerRunner(ctx: HubContext): Promise<WorkerHandle> 
     pgPool,
     concurrency: ctx.config.workerConcurrency,
     taskList: createTaskList(ctx),
+    crontab: CRONTAB,
     noHandleSignals: true,
     pollInterval: 1000,
     logger,

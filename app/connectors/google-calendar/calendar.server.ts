@@ -2,6 +2,7 @@
 import type { CalendarProvider } from "../../calendar/provider";
 import { removeGoogleEvents, syncGoogleCalendar } from "../../calendar/google-push.server";
 import { pullGoogleAvailability } from "../../calendar/google-pull.server";
+import { hasLiveGoogleChannel, stopGoogleChannels, watchGoogleCalendar } from "../../calendar/google-watch.server";
 
 export const calendarProvider: CalendarProvider = {
   connectorId: "google-calendar",
@@ -11,4 +12,11 @@ export const calendarProvider: CalendarProvider = {
     return counts;
   },
   removeAll: (ctx, connectionId) => removeGoogleEvents(ctx, connectionId),
+  watch: async (ctx, connectionId) => {
+    await watchGoogleCalendar(ctx, connectionId);
+  },
+  isWatched: (ctx, connectionId) => hasLiveGoogleChannel(ctx.db, connectionId),
+  unwatch: async (ctx, connectionId) => {
+    await stopGoogleChannels(ctx, connectionId);
+  },
 };

@@ -3,7 +3,12 @@
 import type { CalendarProvider } from "../../calendar/provider";
 import { removeOutlookEvents, syncOutlookCalendar } from "../../calendar/outlook-push.server";
 import { pullOutlookAvailability } from "../../calendar/outlook-pull.server";
-import { deleteGraphSubscriptions } from "../../calendar/graph-subscriptions.server";
+import {
+  createGraphSubscription,
+  deleteGraphSubscriptions,
+  graphSubscriptionIsLive,
+  renewGraphSubscriptions,
+} from "../../calendar/graph-subscriptions.server";
 
 export const calendarProvider: CalendarProvider = {
   connectorId: "outlook-calendar",
@@ -13,5 +18,14 @@ export const calendarProvider: CalendarProvider = {
     // Disconnecting: no more notifications for this connection, then our events go.
     await deleteGraphSubscriptions(ctx, connectionId);
     return removeOutlookEvents(ctx, connectionId);
+  },
+  // Extend the live subscription; when there is none (or Graph forgot it) create one.
+  watch: async (ctx, connectionId) => {
+    const renewed = await renewGraphSubscriptions(ctx, { connectionId });
+    if (renewed === 0 && !(await graphSubscriptionIsLive(ctx, connectionId))) await createGraphSubscription(ctx, connectionId);
+  },
+  isWatched: (ctx, connectionId) => graphSubscriptionIsLive(ctx, connectionId),
+  unwatch: async (ctx, connectionId) => {
+    await deleteGraphSubscriptions(ctx, connectionId);
   },
 };
