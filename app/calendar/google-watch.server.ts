@@ -37,32 +37,45 @@ export async function watchGoogleCalendar(
   const calendarId = typeof conn.settings.calendarId === "string" ? conn.settings.calendarId : "primary";
   const channelId = crypto.randomUUID();
   const token = crypto.randomBytes(32).toString("base64url");
-  const res = await api.events.watch(
-    {
-      calendarId,
-      requestBody: {
-        id: channelId,
-        type: "web_hook",
-        address: `${ctx.publicUrl()}${NOTIFICATIONS_PATH}`,
-        token,
-        expiration: String(Date.now() + CHANNEL_TTL_MS),
-      },
-    },
-    NO_RETRY,
-  );
-  const expiresAt = new Date(Number(res.data.expiration ?? Date.now() + CHANNEL_TTL_MS));
   const old = await ctx.db
     .select()
     .from(calendarChannels)
     .where(and(eq(calendarChannels.connectionId, connectionId), eq(calendarChannels.status, "active")));
-  await ctx.db.insert(calendarChannels).values({
-    connectionId,
-    provider: "google",
-    channelId,
-    resourceId: res.data.resourceId ?? null,
-    secretHash: sha256(token),
-    expiresAt,
-  });
+  // The row exists before Google is asked: its first ("sync") notification can arrive before watch() returns.
+  const [row] = await ctx.db
+    .insert(calendarChannels)
+    .values({
+      connectionId,
+      provider: "google",
+      channelId,
+      secretHash: sha256(token),
+      expiresAt: new Date(Date.now() + CHANNEL_TTL_MS),
+    })
+    .returning({ id: calendarChannels.id });
+  let expiresAt: Date;
+  try {
+    const res = await api.events.watch(
+      {
+        calendarId,
+        requestBody: {
+          id: channelId,
+          type: "web_hook",
+          address: `${ctx.publicUrl()}${NOTIFICATIONS_PATH}`,
+          token,
+          expiration: String(Date.now() + CHANNEL_TTL_MS),
+        },
+      },
+      NO_RETRY,
+    );
+    expiresAt = new Date(Number(res.data.expiration ?? Date.now() + CHANNEL_TTL_MS));
+    await ctx.db
+      .update(calendarChannels)
+      .set({ resourceId: res.data.resourceId ?? null, expiresAt })
+      .where(eq(calendarChannels.id, row!.id));
+  } catch (err) {
+    await ctx.db.delete(calendarChannels).where(eq(calendarChannels.id, row!.id));
+    throw err;
+  }
   for (const ch of old) await stopChannel(ctx, api, ch);
   return { channelId, expiresAt };
 }
