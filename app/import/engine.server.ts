@@ -55,6 +55,9 @@ const SOURCES: Record<string, ImportSourceFactory> = {
   tave: taveImportSource,
 };
 
+/** Connector ids that have an import source (what the console offers and the scheduler imports). */
+export const importSourceIds = (): string[] => Object.keys(SOURCES);
+
 export const importJobKey = (runId: string) => `import:${runId}`;
 
 export interface ImportCounts {
