@@ -387,25 +387,248 @@ export const webhookDeliveries = pgTable(
 );
 
 // ---------------------------------------------------------------- messaging
+// app/messaging/ is the one module every part of the hub sends through. A
+// message is one recipient on one channel; attempts, timeline events,
+// suppressions, preferences, push subscriptions, SMS opt-outs and provider
+// health hang off it (see app/messaging/types.ts for the provider contract).
+export const messageChannel = ["email", "sms", "push"] as const;
+export const messageStatus = ["queued", "sending", "sent", "delivered", "bounced", "complained", "failed", "suppressed"] as const;
+
 export const messages = pgTable(
   "messages",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    channel: text("channel", { enum: ["email", "sms", "push"] }).notNull(),
+    channel: text("channel", { enum: messageChannel }).notNull(),
+    /** Normalised: lowercased email, E.164 phone, or the user id for push. */
     recipient: text("recipient").notNull(),
     template: text("template").notNull(),
     data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
     priority: integer("priority").notNull().default(0),
+    /** Per message (request key + recipient): the key providers see, so a retry after a crash is deduped by them. */
     idempotencyKey: text("idempotency_key").notNull(),
-    status: text("status").notNull().default("queued"),
+    /** The caller's idempotency key for the whole send (several recipients share it); a repeat call finds them here. */
+    requestKey: text("request_key"),
+    status: text("status", { enum: messageStatus }).notNull().default("queued"),
+    /** Why the status is what it is: suppression reason, preference, last provider error. */
+    statusReason: text("status_reason"),
+    /** The provider that took the message (accepted it), once one did. */
     provider: text("provider"),
+    providerMessageId: text("provider_message_id"),
+    attemptCount: integer("attempt_count").notNull().default(0),
+    /** Wedding-day critical messages override quiet hours. */
+    critical: boolean("critical").notNull().default(false),
+    /** Held until then (quiet hours); null = as soon as possible. */
+    notBefore: timestamp("not_before", { withTimezone: true }),
+    sentAt: timestamp("sent_at", { withTimezone: true }),
     coupleId: uuid("couple_id").references(() => couples.id, { onDelete: "set null" }),
     supplierId: uuid("supplier_id").references(() => suppliers.id, { onDelete: "set null" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex("messages_idempotency_key").on(t.idempotencyKey)],
+  (t) => [
+    uniqueIndex("messages_idempotency_key").on(t.idempotencyKey),
+    index("messages_request_key_idx").on(t.requestKey),
+    index("messages_created_idx").on(t.createdAt),
+    index("messages_status_idx").on(t.status, t.channel),
+    index("messages_provider_message_idx").on(t.provider, t.providerMessageId),
+    index("messages_couple_idx").on(t.coupleId),
+    index("messages_supplier_idx").on(t.supplierId),
+  ],
 );
+
+/**
+ * One row per call to a provider. Written (status "sending") BEFORE the call
+ * and finished after it, so a worker that dies mid-call leaves evidence: the
+ * retry sees an unfinished attempt and reuses its provider + request key.
+ */
+export const messageAttempts = pgTable(
+  "message_attempts",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    messageId: uuid("message_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    /** 1, 2, 3 … per message. */
+    attemptNo: integer("attempt_no").notNull(),
+    provider: text("provider").notNull(),
+    /** sending: in flight (or the worker died); accepted; failed: definitely not sent; ambiguous: may have been sent; rate_limited. */
+    status: text("status", { enum: ["sending", "accepted", "failed", "ambiguous", "rate_limited", "skipped"] })
+      .notNull()
+      .default("sending"),
+    /** The idempotency key sent to the provider (same across retries of the same message). */
+    requestKey: text("request_key").notNull(),
+    providerMessageId: text("provider_message_id"),
+    httpStatus: integer("http_status"),
+    error: text("error"),
+    retryAfterMs: integer("retry_after_ms"),
+    workerId: text("worker_id"),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("message_attempts_message_no").on(t.messageId, t.attemptNo),
+    index("message_attempts_provider_message_idx").on(t.provider, t.providerMessageId),
+    index("message_attempts_started_idx").on(t.provider, t.startedAt),
+  ],
+);
+
+/**
+ * A message's timeline: every status change, attempt outcome and delivery
+ * event from a provider. Provider events carry their own id; the unique index
+ * makes a replayed event a no-op.
+ */
+export const messageEvents = pgTable(
+  "message_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    messageId: uuid("message_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    attemptId: uuid("attempt_id").references(() => messageAttempts.id, { onDelete: "set null" }),
+    /** e.g. "status", "attempt.failed", "failover", "provider.delivered", "provider.bounced". */
+    type: text("type").notNull(),
+    /** The message status after this event, when it changed it. */
+    status: text("status", { enum: messageStatus }),
+    provider: text("provider"),
+    /** "hub" for our own transitions, "webhook" for events the provider sent back. */
+    source: text("source", { enum: ["hub", "webhook"] })
+      .notNull()
+      .default("hub"),
+    /** The provider's event id (svix-id, sg_event_id, SNS MessageId, Twilio SID + status). */
+    externalId: text("external_id"),
+    detail: jsonb("detail").$type<Record<string, unknown>>().notNull().default({}),
+    occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("message_events_message_idx").on(t.messageId, t.id),
+    uniqueIndex("message_events_provider_external")
+      .on(t.provider, t.externalId)
+      .where(sql`external_id is not null`),
+  ],
+);
+
+/** Addresses the hub must not send to on a channel (bounce, complaint, unsubscribe, manual). */
+export const suppressions = pgTable(
+  "suppressions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    channel: text("channel", { enum: messageChannel }).notNull(),
+    /** Normalised like messages.recipient. */
+    address: text("address").notNull(),
+    reason: text("reason", { enum: ["bounce", "complaint", "unsubscribe", "manual", "invalid"] }).notNull(),
+    provider: text("provider"),
+    /** The message and timeline event that caused it, when a delivery event did. */
+    messageId: uuid("message_id").references(() => messages.id, { onDelete: "set null" }),
+    sourceEventId: bigint("source_event_id", { mode: "number" }).references(() => messageEvents.id, {
+      onDelete: "set null",
+    }),
+    detail: text("detail"),
+    createdAt: createdAt(),
+    /** Lifted by staff; a lifted row stays for the record. */
+    liftedAt: timestamp("lifted_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("suppressions_active_address")
+      .on(t.channel, t.address)
+      .where(sql`lifted_at is null`),
+  ],
+);
+
+/**
+ * Per recipient: which channels and which kinds of message they want, and
+ * quiet hours in their own time zone (critical wedding-day messages override).
+ */
+export const recipientPreferences = pgTable(
+  "recipient_preferences",
+  {
+    /** Normalised like messages.recipient (email, E.164, or user id for push). */
+    recipient: text("recipient").primaryKey(),
+    userId: uuid("user_id").references(() => users.id, { onDelete: "cascade" }),
+    /** Channels allowed; empty = none. */
+    channels: text("channels")
+      .array()
+      .notNull()
+      .default(sql`'{email,sms,push}'::text[]`),
+    /** Message kinds (template ids) the recipient turned off. */
+    mutedKinds: text("muted_kinds")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    /** "HH:MM" local time; both null = no quiet hours. */
+    quietStart: text("quiet_start"),
+    quietEnd: text("quiet_end"),
+    timeZone: text("time_zone").notNull().default("UTC"),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("recipient_preferences_user_idx").on(t.userId),
+    check(
+      "recipient_preferences_quiet_format",
+      sql`(quiet_start is null or quiet_start ~ '^[0-2][0-9]:[0-5][0-9]$') and (quiet_end is null or quiet_end ~ '^[0-2][0-9]:[0-5][0-9]$')`,
+    ),
+  ],
+);
+
+/** Web Push subscriptions of a user's browsers; the subscription keys are encrypted at rest. */
+export const pushSubscriptions = pgTable(
+  "push_subscriptions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    endpoint: text("endpoint").notNull(),
+    /** The browser's ECDH public key (p256dh) and auth secret, vault-encrypted. */
+    p256dhEnc: text("p256dh_enc").notNull(),
+    authEnc: text("auth_enc").notNull(),
+    userAgent: text("user_agent"),
+    status: text("status", { enum: ["active", "expired"] })
+      .notNull()
+      .default("active"),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+  },
+  (t) => [uniqueIndex("push_subscriptions_endpoint").on(t.endpoint), index("push_subscriptions_user_idx").on(t.userId)],
+);
+
+/**
+ * STOP / START history per phone number (E.164); the latest row decides
+ * whether the number is opted out. The inbound message SID dedupes replays.
+ */
+export const smsOptOuts = pgTable(
+  "sms_opt_outs",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    phone: text("phone").notNull(),
+    keyword: text("keyword").notNull(),
+    action: text("action", { enum: ["opt_out", "opt_in"] }).notNull(),
+    /** Twilio's inbound MessageSid (or "console:<uuid>"). */
+    sourceId: text("source_id").notNull(),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("sms_opt_outs_source").on(t.sourceId), index("sms_opt_outs_phone_idx").on(t.phone, t.id)],
+);
+
+/**
+ * A snapshot of each provider's health for the console and for other
+ * processes: the circuit breaker itself is cockatiel, in memory per worker.
+ */
+export const providerHealth = pgTable("provider_health", {
+  provider: text("provider").primaryKey(),
+  channel: text("channel", { enum: messageChannel }).notNull(),
+  circuitState: text("circuit_state", { enum: ["closed", "open", "half_open", "isolated"] })
+    .notNull()
+    .default("closed"),
+  successes: integer("successes").notNull().default(0),
+  failures: integer("failures").notNull().default(0),
+  consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+  lastSuccessAt: timestamp("last_success_at", { withTimezone: true }),
+  lastFailureAt: timestamp("last_failure_at", { withTimezone: true }),
+  lastError: text("last_error"),
+  openedAt: timestamp("opened_at", { withTimezone: true }),
+  updatedAt: updatedAt(),
+});
 
 // ---------------------------------------------------------------- operations
 /**
