@@ -29,6 +29,10 @@ export const taskPayloadSchemas = {
   calendar_sweep: z.object({}).passthrough(),
   /** Run or resume one CRM import (sync_runs row `runId`, kind "import"); job key `import:<runId>`. */
   import_clients: z.object({ runId: z.uuid() }),
+  /** Cron (hourly): start an import of every active CRM connection that has imported successfully before. */
+  import_schedule: z.object({}).passthrough(),
+  /** Cron (every 10 min): resume import runs whose job is gone or locked by a worker that died. */
+  import_sweep: z.object({}).passthrough(),
 } as const;
 
 export type TaskName = keyof typeof taskPayloadSchemas;
