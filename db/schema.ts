@@ -350,6 +350,7 @@ export const webhookEndpoints = pgTable("webhook_endpoints", {
   direction: text("direction", { enum: ["in", "out"] }).notNull(),
   supplierId: uuid("supplier_id").references(() => suppliers.id, { onDelete: "cascade" }),
   name: text("name").notNull(),
+  description: text("description"),
   url: text("url"),
   eventTypes: text("event_types")
     .array()
@@ -358,11 +359,26 @@ export const webhookEndpoints = pgTable("webhook_endpoints", {
   /** Inbound: the verification scheme and its options (never the secret itself). */
   verification: jsonb("verification").$type<Record<string, unknown>>().notNull().default({}),
   secretEnc: text("secret_enc"),
+  /** Secret rotation: the previous secret keeps verifying (inbound) / keeps being signed with (outbound) until then. */
+  previousSecretEnc: text("previous_secret_enc"),
+  previousSecretExpiresAt: timestamp("previous_secret_expires_at", { withTimezone: true }),
   mappingId: uuid("mapping_id").references(() => mappings.id, { onDelete: "set null" }),
+  /** Inbound: what a mapped delivery becomes ("core-fields" change or "client" upsert). */
+  applyAs: text("apply_as", { enum: ["core-fields", "client"] }),
+  /** Inbound: deliveries per minute before 429. */
+  rateLimitPerMinute: integer("rate_limit_per_minute").notNull().default(600),
+  /** Inbound: largest body accepted, in bytes (413 above). */
+  maxBodyBytes: integer("max_body_bytes").notNull().default(262_144),
   status: text("status", { enum: ["active", "disabled"] })
     .notNull()
     .default("active"),
+  disabledAt: timestamp("disabled_at", { withTimezone: true }),
+  disabledReason: text("disabled_reason"),
+  /** Outbound: when the current run of failed attempts began (null while healthy). */
+  failingSince: timestamp("failing_since", { withTimezone: true }),
+  createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
   createdAt: createdAt(),
+  updatedAt: updatedAt(),
 });
 
 export const webhookDeliveries = pgTable(
@@ -372,18 +388,68 @@ export const webhookDeliveries = pgTable(
     endpointId: uuid("endpoint_id")
       .notNull()
       .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
-    /** Inbound: the sender's delivery id (dedupe); outbound: the event's id. */
+    /** Inbound: the sender's delivery id (dedupe); outbound: the message id sent as webhook-id. */
     externalId: text("external_id"),
     eventId: bigint("event_id", { mode: "number" }).references(() => events.id, { onDelete: "set null" }),
+    eventType: text("event_type"),
+    /** Outbound ordering: deliveries of one couple to one endpoint go in `seq` order. */
+    coupleId: uuid("couple_id").references(() => couples.id, { onDelete: "set null" }),
+    seq: bigint("seq", { mode: "number" }),
+    /** received | processing | processed | failed | dead (inbound); pending | delivering | delivered | failed | dead | held (outbound). */
     status: text("status").notNull(),
     headers: jsonb("headers").$type<Record<string, string>>().notNull().default({}),
     body: text("body"),
+    /** Inbound: how the request was verified (scheme, outcome). */
+    verification: jsonb("verification").$type<Record<string, unknown>>(),
+    /** Inbound: the mapping's output and what applying it did. */
+    mappedOutput: jsonb("mapped_output").$type<unknown>(),
+    result: jsonb("result").$type<Record<string, unknown>>(),
     attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true }),
     lastError: text("last_error"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex("webhook_deliveries_endpoint_external_key").on(t.endpointId, t.externalId)],
+  (t) => [
+    uniqueIndex("webhook_deliveries_endpoint_external_key").on(t.endpointId, t.externalId),
+    index("webhook_deliveries_endpoint_couple_seq").on(t.endpointId, t.coupleId, t.seq),
+    index("webhook_deliveries_status_idx").on(t.endpointId, t.status),
+  ],
+);
+
+/** Every outbound attempt (and inbound processing attempt) with its outcome; response excerpts capped. */
+export const webhookAttempts = pgTable(
+  "webhook_attempts",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    deliveryId: uuid("delivery_id")
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: "cascade" }),
+    attempt: integer("attempt").notNull(),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+    durationMs: integer("duration_ms"),
+    /** HTTP status the receiver answered (outbound), null on a network error or timeout. */
+    httpStatus: integer("http_status"),
+    outcome: text("outcome", { enum: ["succeeded", "failed", "timeout", "refused"] }).notNull(),
+    error: text("error"),
+    responseExcerpt: text("response_excerpt"),
+  },
+  (t) => [index("webhook_attempts_delivery_idx").on(t.deliveryId)],
+);
+
+/** Inbound requests refused before anything was stored (counted and visible; bodies are not kept). */
+export const webhookRefusals = pgTable(
+  "webhook_refusals",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    /** The endpoint id as given in the URL (may not exist). */
+    endpointRef: text("endpoint_ref").notNull(),
+    status: integer("status").notNull(),
+    reason: text("reason").notNull(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("webhook_refusals_endpoint_idx").on(t.endpointRef, t.at)],
 );
 
 // ---------------------------------------------------------------- messaging
