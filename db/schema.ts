@@ -894,3 +894,91 @@ export const rateLimitBuckets = pgTable("rate_limit_buckets", {
   /** A provider's Retry-After: nobody calls before this. */
   blockedUntil: timestamp("blocked_until", { withTimezone: true }),
 });
+
+// ---------------------------------------------------------------- operations
+/**
+ * Each process (web or worker) writes its prom-client registry here every few
+ * seconds, so the dashboard sees worker metrics too, from any web process.
+ */
+export const metricSnapshots = pgTable(
+  "metric_snapshots",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    /** hostname:pid:role, stable for the life of a process. */
+    processId: text("process_id").notNull(),
+    role: text("role").notNull(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    /** prom-client's getMetricsAsJSON(), trimmed to the hub's own metrics. */
+    metrics: jsonb("metrics").$type<unknown[]>().notNull(),
+  },
+  (t) => [index("metric_snapshots_process_at").on(t.processId, t.at), index("metric_snapshots_at").on(t.at)],
+);
+
+/** The KPI time series behind the dashboard's charts and the alert rules (one row per KPI per tick). */
+export const kpiSamples = pgTable(
+  "kpi_samples",
+  {
+    kpi: text("kpi").notNull(),
+    at: timestamp("at", { withTimezone: true }).notNull(),
+    value: doublePrecision("value"),
+    state: text("state", { enum: ["green", "amber", "red", "unknown"] }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kpi, t.at] })],
+);
+
+/** An alert: a KPI past its threshold for long enough. Open → acknowledged → resolved, with a timeline. */
+export const alerts = pgTable(
+  "alerts",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    kpi: text("kpi").notNull(),
+    status: text("status", { enum: ["open", "acknowledged", "resolved"] }).notNull(),
+    message: text("message").notNull(),
+    threshold: doublePrecision("threshold"),
+    lastValue: doublePrecision("last_value"),
+    openedAt: timestamp("opened_at", { withTimezone: true }).notNull().defaultNow(),
+    acknowledgedAt: timestamp("acknowledged_at", { withTimezone: true }),
+    acknowledgedBy: uuid("acknowledged_by").references(() => users.id, { onDelete: "set null" }),
+    resolvedAt: timestamp("resolved_at", { withTimezone: true }),
+  },
+  (t) => [
+    // One live alert per KPI: a breach that continues updates it instead of opening another.
+    uniqueIndex("alerts_one_live_per_kpi")
+      .on(t.kpi)
+      .where(sql`status in ('open', 'acknowledged')`),
+  ],
+);
+
+export const alertEvents = pgTable(
+  "alert_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    alertId: uuid("alert_id")
+      .notNull()
+      .references(() => alerts.id, { onDelete: "cascade" }),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    kind: text("kind", { enum: ["opened", "value", "acknowledged", "notified", "resolved", "reopened"] }).notNull(),
+    detail: jsonb("detail").$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index("alert_events_alert_idx").on(t.alertId, t.at)],
+);
+
+/** What the consistency checker found, each item named; resolved when a later run no longer finds it. */
+export const consistencyFindings = pgTable(
+  "consistency_findings",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    invariant: text("invariant").notNull(),
+    entityType: text("entity_type").notNull(),
+    entityId: text("entity_id").notNull(),
+    detail: jsonb("detail").$type<Record<string, unknown>>().notNull().default({}),
+    firstSeenAt: timestamp("first_seen_at", { withTimezone: true }).notNull().defaultNow(),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
+    resolvedAt: timestamp("resolved_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("consistency_findings_open_item")
+      .on(t.invariant, t.entityType, t.entityId)
+      .where(sql`resolved_at is null`),
+  ],
+);
