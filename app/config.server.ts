@@ -65,6 +65,7 @@ const envSchema = z.object({
   SIMULATORS: bool.optional(),
   SIMULATOR_BASE_PORT: port.default(4100),
   SECURE_COOKIES: bool.optional(),
+  CRON: bool.optional(),
   PROVIDER_API_ROOTS: z
     .string()
     .transform((text, c) => {
@@ -106,6 +107,8 @@ export interface HubConfig {
    * (a proxy, a simulator on another host; tests point one hub at their own simulator this way).
    */
   providerApiRoots: Record<string, string>;
+  /** Run graphile-worker's crontab (sweeps, scheduled imports) in worker processes. Off in tests. */
+  cron: boolean;
 }
 
 export class ConfigError extends Error {
@@ -183,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     simulatorBasePort: e.SIMULATOR_BASE_PORT,
     secureCookies: e.SECURE_COOKIES ?? e.HUB_MODE === "production",
     providerApiRoots: e.PROVIDER_API_ROOTS ?? {},
+    cron: e.CRON ?? true,
   };
 }
 
@@ -210,6 +214,7 @@ export function inProcessConfig(databaseUrl: string, overrides: Partial<HubConfi
     simulatorBasePort: 0,
     secureCookies: false,
     providerApiRoots: {},
+    cron: false,
     ...overrides,
   };
 }

@@ -30,7 +30,8 @@ export async function startWorkerRunner(ctx: HubContext): Promise<WorkerHandle> 
     pgPool,
     concurrency: ctx.config.workerConcurrency,
     taskList: createTaskList(ctx),
-    crontab: CRONTAB,
+    // Scheduled work runs only where asked (tests switch it off so sweeps never touch another test's data).
+    crontab: ctx.config.cron ? CRONTAB : "",
     noHandleSignals: true,
     pollInterval: 1000,
     logger,

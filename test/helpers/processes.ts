@@ -16,7 +16,7 @@ export interface HubProcess {
 export function spawnHub(args: string[], env: Record<string, string>, opts: { group?: boolean } = {}): HubProcess {
   let out = "";
   const child = spawn(process.execPath, ["--import", "tsx", "server.ts", ...args], {
-    env: { ...process.env, LOG_LEVEL: "info", SANDBOX_SEED: "false", SIMULATORS: "false", ...env },
+    env: { ...process.env, LOG_LEVEL: "info", SANDBOX_SEED: "false", SIMULATORS: "false", CRON: "false", ...env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: opts.group ?? false,
   });
