@@ -21,6 +21,7 @@ export const CONSOLE_NAV: NavItem[] = [
   { to: "/console/calendars", label: "Calendar sync" },
   { to: "/console/mappings", label: "Mappings" },
   { to: "/console/sync-runs", label: "Sync runs" },
+  { to: "/console/imports", label: "Imports" },
   { to: "/console/webhooks", label: "Webhooks" },
   { to: "/console/messages", label: "Messages" },
   { to: "/console/audit", label: "Audit log" },

@@ -25,10 +25,15 @@ export interface ScheduleOutcome {
   skipped: { connectionId: string; reason: string }[];
 }
 
+export interface ScheduleScope {
+  /** Only consider these connections (an operator's "import these now"; tests that share a database). */
+  connectionIds?: string[];
+}
+
 /** Connections eligible for a scheduled import: active, importable, with a succeeded import run. */
-export async function eligibleImportConnections(ctx: HubContext): Promise<string[]> {
+export async function eligibleImportConnections(ctx: HubContext, scope: ScheduleScope = {}): Promise<string[]> {
   const sources = importSourceIds();
-  if (sources.length === 0) return [];
+  if (sources.length === 0 || scope.connectionIds?.length === 0) return [];
   const rows = await ctx.db
     .select({ id: connections.id })
     .from(connections)
@@ -36,16 +41,13 @@ export async function eligibleImportConnections(ctx: HubContext): Promise<string
       and(
         eq(connections.status, "active"),
         inArray(connections.connectorId, sources),
+        scope.connectionIds ? inArray(connections.id, scope.connectionIds) : undefined,
         exists(
           ctx.db
             .select({ one: sql`1` })
             .from(syncRuns)
             .where(
-              and(
-                eq(syncRuns.connectionId, connections.id),
-                eq(syncRuns.kind, IMPORT_KIND),
-                eq(syncRuns.status, "succeeded"),
-              ),
+              and(eq(syncRuns.connectionId, connections.id), eq(syncRuns.kind, IMPORT_KIND), eq(syncRuns.status, "succeeded")),
             ),
         ),
       ),
@@ -54,9 +56,9 @@ export async function eligibleImportConnections(ctx: HubContext): Promise<string
   return rows.map((r) => r.id);
 }
 
-export async function queueScheduledImports(ctx: HubContext): Promise<ScheduleOutcome> {
+export async function queueScheduledImports(ctx: HubContext, scope: ScheduleScope = {}): Promise<ScheduleOutcome> {
   const outcome: ScheduleOutcome = { started: [], skipped: [] };
-  for (const connectionId of await eligibleImportConnections(ctx)) {
+  for (const connectionId of await eligibleImportConnections(ctx, scope)) {
     try {
       const result = await startImport(ctx, { connectionId, actor: SCHEDULER_ACTOR });
       if (!result.dryRun) outcome.started.push({ connectionId, runId: result.runId });
@@ -69,10 +71,7 @@ export async function queueScheduledImports(ctx: HubContext): Promise<ScheduleOu
   return outcome;
 }
 
-export async function sweepStaleImports(
-  ctx: HubContext,
-  opts: { staleLockMs?: number } = {},
-): Promise<{ resumed: string[] }> {
+export async function sweepStaleImports(ctx: HubContext, opts: { staleLockMs?: number } = {}): Promise<{ resumed: string[] }> {
   const staleMs = opts.staleLockMs ?? DEFAULT_STALE_LOCK_MS;
   // One statement, one snapshot: a job is deleted only after its run is marked finished,
   // so "live run without a job" is never a run that just completed.

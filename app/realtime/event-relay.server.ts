@@ -11,6 +11,8 @@ import { coupleRoom, supplierRoom, type HubEvent, type StreamEvent } from "../co
 import { EVENTS_CHANNEL } from "../core-fields/write.server";
 import { toHubEvent } from "../core-fields/read.server";
 import { AVAILABILITY_CHANNEL } from "../calendar/availability.server";
+import { IMPORT_PROGRESS_CHANNEL } from "../import/engine.server";
+import { importProgressSchema, type ImportProgress } from "../import/progress";
 
 export interface EventSink {
   /** Deliver one stream position to local subscribers of its room. */
@@ -19,6 +21,8 @@ export interface EventSink {
   resyncAll(): void;
   /** A calendar pull changed a supplier's busy times (see AVAILABILITY_CHANNEL). */
   availabilityChanged?(supplierId: string): void;
+  /** An import run committed a page or finished (see IMPORT_PROGRESS_CHANNEL). */
+  importProgress?(p: ImportProgress): void;
 }
 
 export interface EventRelay {
@@ -58,6 +62,12 @@ export async function startEventRelay(opts: { databaseUrl: string; db: Db; log: 
         if (typeof supplierId === "string") sink.availabilityChanged?.(supplierId);
         return;
       }
+      if (msg.channel === IMPORT_PROGRESS_CHANNEL && msg.payload) {
+        const parsed = importProgressSchema.safeParse(JSON.parse(msg.payload));
+        if (parsed.success) sink.importProgress?.(parsed.data);
+        else log.warn({ issues: parsed.error.issues }, "unreadable import progress notification");
+        return;
+      }
       if (msg.channel !== EVENTS_CHANNEL || !msg.payload) return;
       const payload = msg.payload;
       chain = chain
@@ -71,6 +81,7 @@ export async function startEventRelay(opts: { databaseUrl: string; db: Db; log: 
     await c.connect();
     await c.query(`LISTEN ${EVENTS_CHANNEL}`);
     await c.query(`LISTEN ${AVAILABILITY_CHANNEL}`);
+    await c.query(`LISTEN ${IMPORT_PROGRESS_CHANNEL}`);
     client = c;
   };
 

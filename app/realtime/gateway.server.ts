@@ -14,6 +14,8 @@
 //   server -> client  "availability" { room, supplierId }  a vendor's busy times changed: read them again
 //                     (GET /api/v1/couples/:coupleId/availability); sent to the couple rooms of its couples
 //                     and to the supplier's own room
+//   server -> client  "import:progress" { runId, supplierId?, done?, total?, status?, counts? }  a CRM import
+//                     committed a page or finished; sent to `ops` (staff) and to the supplier's room
 import type http from "node:http";
 import { sql } from "drizzle-orm";
 import { Server, type Socket } from "socket.io";
@@ -27,6 +29,7 @@ import { coupleEventsAfter, supplierEventsAfter } from "../core-fields/read.serv
 import type { StreamEvent } from "../core-fields/events";
 import { StreamSubscription } from "./stream-subscription.server";
 import { startEventRelay, type EventRelay } from "./event-relay.server";
+import { IMPORT_PROGRESS_EVENT } from "../import/progress";
 
 const joinSchema = z.object({
   room: z.string().regex(/^(couple|supplier):[0-9a-f-]{36}$/i, 'room must be "couple:<uuid>" or "supplier:<uuid>"'),
@@ -53,6 +56,11 @@ export async function attachRealtime(server: http.Server, ctx: HubContext): Prom
       dispatch: (e) => rooms.get(e.room)?.forEach((s) => s.offer(e)),
       resyncAll: () => rooms.forEach((subs) => subs.forEach((s) => s.resync())),
       availabilityChanged: (supplierId) => void announceAvailability(supplierId),
+      // Staff watch every run; a supplier's room (joined only by those who may) sees its own.
+      importProgress: (p) => {
+        // One emit over both rooms: a socket in both gets it once.
+        io.to(p.supplierId ? ["ops", `supplier:${p.supplierId}`] : "ops").emit(IMPORT_PROGRESS_EVENT, p);
+      },
     },
   });
 

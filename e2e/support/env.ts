@@ -27,6 +27,7 @@ export const CONSOLE_PAGES = [
   { label: "Connections", path: "/console/connections", heading: "Connections", empty: "No vendor connections yet" },
   { label: "Mappings", path: "/console/mappings", heading: "Mappings" },
   { label: "Sync runs", path: "/console/sync-runs", heading: "Sync runs", empty: "No sync runs yet" },
+  { label: "Imports", path: "/console/imports", heading: "Imports", empty: "No CRM connections to import from" },
   { label: "Webhooks", path: "/console/webhooks", heading: "Webhooks", empty: "No webhook endpoints yet" },
   { label: "Messages", path: "/console/messages", heading: "Messages", empty: "No messages sent yet" },
   { label: "Audit log", path: "/console/audit", heading: "Audit log" },
