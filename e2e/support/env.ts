@@ -25,6 +25,7 @@ export const CONSOLE_PAGES = [
   { label: "Couples & core fields", path: "/console/couples", heading: "Couples & core fields" },
   { label: "Connectors", path: "/console/connectors", heading: "Connectors" },
   { label: "Connections", path: "/console/connections", heading: "Connections", empty: "No vendor connections yet" },
+  { label: "Calendar sync", path: "/console/calendars", heading: "Calendar sync", empty: "No calendar connections yet" },
   { label: "Mappings", path: "/console/mappings", heading: "Mappings" },
   { label: "Sync runs", path: "/console/sync-runs", heading: "Sync runs", empty: "No sync runs yet" },
   { label: "Imports", path: "/console/imports", heading: "Imports", empty: "No CRM connections to import from" },
