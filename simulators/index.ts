@@ -8,6 +8,9 @@ export { createOAuthSimulator, SANDBOX_OAUTH_CLIENTS, SANDBOX_OAUTH_USERS } from
 import { createGoogleCalendarSimulator } from "./google-calendar/index.js";
 import { createMicrosoftGraphSimulator } from "./microsoft-graph/index.js";
 import { createTaveSimulator } from "./tave/index.js";
+import { createHoneyBookApiSimulator } from "./honeybook-api/index.js";
+import { createSeventeenHatsSimulator } from "./seventeen-hats/index.js";
+import { createLightBluePortalSimulator } from "./lightblue-portal/index.js";
 
 function sandboxOAuth(provider: OAuthProvider): OAuthSimulatorDefinition {
   return createOAuthSimulator(provider, {
@@ -40,6 +43,50 @@ export const sandboxTave = createTaveSimulator({
   ],
 });
 
+/**
+ * HoneyBook's API behind its web app, accepting the HoneyBook OAuth simulator's tokens. Each sandbox
+ * consent-page account has projects: 40 for the first (one malformed email, one impossible date), 12 for the second.
+ */
+export const sandboxHoneyBookApi = createHoneyBookApiSimulator({
+  authorize: (token) => {
+    const check = sandboxOAuthSimulators.honeybook.oauth.checkAccessToken(token);
+    return check.ok ? { ok: true, userId: check.userId } : { ok: false, reason: check.reason };
+  },
+  accounts: [
+    { userId: SANDBOX_OAUTH_USERS.honeybook[0]!.id, count: 40, seed: 1, malformedEmail: [5], malformedDate: [17] },
+    { userId: SANDBOX_OAUTH_USERS.honeybook[1]!.id, count: 12, seed: 2 },
+  ],
+});
+
+/** 17hats with one demo business: API key `seventeen-hats-sandbox-key`, 45 contacts (one malformed email, one day-first date). */
+export const sandboxSeventeenHats = createSeventeenHatsSimulator({
+  accounts: [
+    {
+      apiKey: "seventeen-hats-sandbox-key",
+      businessName: "Sandbox Events Co.",
+      count: 45,
+      seed: 1,
+      malformedEmail: [9],
+      malformedDate: [31],
+    },
+  ],
+});
+
+/** LightBlue's web portal with one demo studio: username `sandbox-studio`, password `lightblue-sandbox-pass`, 55 clients. */
+export const sandboxLightBlue = createLightBluePortalSimulator({
+  accounts: [
+    {
+      username: "sandbox-studio",
+      password: "lightblue-sandbox-pass",
+      studioName: "Sandbox Studio",
+      count: 55,
+      seed: 1,
+      malformedEmail: [4],
+      malformedDate: [40],
+    },
+  ],
+});
+
 // Each provider simulator is added by its connector's issue, alongside the
 // connector that talks to it. Order is the port layout (basePort + index,
 // SIMULATOR_BASE_PORT defaults to 4100): append only, never reorder.
@@ -49,6 +96,9 @@ export const sandboxTave = createTaveSimulator({
 //   +3 google-calendar  Calendar API v3 (www.googleapis.com/calendar/v3 stand-in)
 //   +4 microsoft-graph  Graph v1.0 events, calendarView delta, subscriptions (graph.microsoft.com stand-in)
 //   +5 tave       Tave API v2 /api/v2/clients (tave.io stand-in), X-Api-Key, 100 requests/min per account
+//   +6 honeybook-api  HoneyBook /api/v2/client/events (paged) + /api/v2/events/{id}/details, Bearer tokens of +2
+//   +7 seventeen-hats  17hats /api/v1/contacts (paged), X-API-KEY, 60 requests/min per account
+//   +8 lightblue-portal  LightBlue web portal: login form (CSRF), session cookie, paginated HTML client list
 export const simulatorRegistry: SimulatorDefinition[] = [
   sandboxOAuthSimulators.google,
   sandboxOAuthSimulators.microsoft,
@@ -56,6 +106,9 @@ export const simulatorRegistry: SimulatorDefinition[] = [
   sandboxGoogleCalendar,
   sandboxMicrosoftGraph,
   sandboxTave,
+  sandboxHoneyBookApi,
+  sandboxSeventeenHats,
+  sandboxLightBlue,
 ];
 
 // Starts every registered simulator on basePort + index, so ports are stable

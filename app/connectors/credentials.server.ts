@@ -8,12 +8,25 @@ import { NotFoundError, ValidationError } from "../errors";
 import { recordAudit, type Actor } from "../audit/audit.server";
 import { findConnector } from "./catalog";
 import { testAppleCalendar } from "./apple-calendar/test.server";
+import { testTave } from "./tave/test.server";
+import { testSeventeenHats } from "./seventeen-hats/test.server";
+import { testLightBlue } from "./lightblue/test.server";
 
-export type CredentialTest = (values: Record<string, string>) => Promise<{ ok: boolean; message: string; accountLabel?: string }>;
+/**
+ * Tests values against the provider. `ctx` tells a test where the provider is (PROVIDER_API_ROOTS,
+ * connector settings, the sandbox's simulators); tests that need it and do not get it say so.
+ */
+export type CredentialTest = (
+  values: Record<string, string>,
+  ctx?: HubContext,
+) => Promise<{ ok: boolean; message: string; accountLabel?: string }>;
 
 /** Connectors whose credentials can be tested. Others get theirs with their connector's issue. */
 const TESTS: Record<string, CredentialTest> = {
   "apple-calendar": testAppleCalendar,
+  tave: testTave,
+  "seventeen-hats": testSeventeenHats,
+  lightblue: testLightBlue,
 };
 
 export function canTestCredentials(connectorId: string): boolean {
@@ -46,11 +59,12 @@ function validate(connectorId: string, raw: Record<string, string>): Record<stri
 export async function testCredentials(
   connectorId: string,
   raw: Record<string, string>,
+  ctx?: HubContext,
 ): Promise<{ ok: boolean; message: string; accountLabel?: string }> {
   const values = validate(connectorId, raw);
   const test = TESTS[connectorId];
   if (!test) return { ok: false, message: "This connector cannot be tested yet, so it cannot be connected yet." };
-  return test(values);
+  return test(values, ctx);
 }
 
 /** Test, then store (encrypted). A failed test saves nothing. */
@@ -58,7 +72,7 @@ export async function connectWithCredentials(
   ctx: HubContext,
   input: { supplierId: string; connectorId: string; values: Record<string, string>; actor: Actor },
 ): Promise<{ ok: true; connectionId: string; accountLabel: string } | { ok: false; message: string }> {
-  const result = await testCredentials(input.connectorId, input.values);
+  const result = await testCredentials(input.connectorId, input.values, ctx);
   if (!result.ok) return { ok: false, message: result.message };
   const values = validate(input.connectorId, input.values);
   const accountLabel = result.accountLabel ?? input.connectorId;

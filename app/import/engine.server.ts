@@ -41,7 +41,7 @@ import type { HubEvent } from "../core-fields/events";
 import { enqueueJob } from "../jobs/enqueue.server";
 import { recordAudit, type Actor } from "../audit/audit.server";
 import { SourceAuthError, type ImportConnection, type ImportCursor, type ImportSource, type ImportSourceFactory } from "./source";
-import { taveImportSource } from "../connectors/tave/import.server";
+import { IMPORT_SOURCES } from "./sources.server";
 
 export const IMPORT_KIND = "import";
 export const IMPORT_PROGRESS_CHANNEL = "hub_import_progress";
@@ -50,10 +50,8 @@ export const DEFAULT_PAGE_SIZE = 100;
 /** sync_runs.errors keeps the first this-many record failures; counts.failed stays exact. */
 export const MAX_STORED_ERRORS = 1000;
 
-/** One folder per source under app/connectors/<id>/import.server.ts; add HoneyBook, 17hats, LightBlue here. */
-const SOURCES: Record<string, ImportSourceFactory> = {
-  tave: taveImportSource,
-};
+/** One source per connector (app/import/sources.server.ts), each in app/connectors/<id>/import.server.ts. */
+const SOURCES: Readonly<Record<string, ImportSourceFactory>> = IMPORT_SOURCES;
 
 /** Connector ids that have an import source (what the console offers and the scheduler imports). */
 export const importSourceIds = (): string[] => Object.keys(SOURCES);

@@ -39,7 +39,11 @@ export type ImportSourceFactory = (ctx: HubContext, connection: ImportConnection
 
 /** The provider refused our credentials: retrying cannot help, the vendor must reconnect. */
 export class SourceAuthError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The provider's HTTP status (401/403) when it answered one, so callers can tell "refresh" from "reconnect". */
+    readonly status?: number,
+  ) {
     super(message);
     this.name = "SourceAuthError";
   }

@@ -8,11 +8,17 @@ export const manifest: ConnectorManifest = {
   auth: {
     kind: "basic",
     fields: [
-      { name: "username", label: "LightBlue username", secret: false },
-      { name: "password", label: "LightBlue password", secret: true },
+      {
+        name: "username",
+        label: "LightBlue username",
+        secret: false,
+        help: "The login you use for LightBlue (sandbox: sandbox-studio)",
+      },
+      { name: "password", label: "LightBlue password", secret: true, help: "Stored encrypted (sandbox: lightblue-sandbox-pass)" },
     ],
   },
   capabilities: ["importClients"],
-  rateLimit: { requests: 20, perSeconds: 60, scope: "account" },
+  // No published limit (no API): one page a second, politely; staff may change it (connector settings.rateLimit).
+  rateLimit: { requests: 1, perSeconds: 1, scope: "account" },
   docsUrl: "https://www.lightblue.software/",
 };

@@ -7,7 +7,14 @@ export const manifest: ConnectorManifest = {
   description: "Import a studio's Tave clients and jobs into WedSync.",
   auth: {
     kind: "api_key",
-    fields: [{ name: "apiKey", label: "Tave API key", secret: true, help: "Tave → Settings → API & Webhooks" }],
+    fields: [
+      {
+        name: "apiKey",
+        label: "Tave API key",
+        secret: true,
+        help: "Tave → Settings → API & Webhooks (sandbox: tave-sandbox-key)",
+      },
+    ],
   },
   capabilities: ["importClients", "receiveWebhooks"],
   rateLimit: { requests: 100, perSeconds: 60, scope: "account" },
