@@ -60,7 +60,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
           .map(([k, v]) => [k.slice(6), String(v)]),
       );
       if (intent === "test-credentials") {
-        const result = await testCredentials(connectorId, values);
+        const result = await testCredentials(connectorId, values, context.hub);
         return data({ tested: { connectorId, ...result } }, { status: result.ok ? 200 : 422 });
       }
       const saved = await connectWithCredentials(context.hub, {
