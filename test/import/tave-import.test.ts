@@ -259,7 +259,8 @@ describe("Tave import", () => {
       await listener.query(`unlisten ${IMPORT_PROGRESS_CHANNEL}`);
       listener.release();
     }
-  });
+    // Two worker processes start and one dies mid-run: on a loaded 2-core machine this legitimately takes a while.
+  }, 180_000);
 
   it("refuses a second import of the same account while one is live", async () => {
     const { connectionId } = await setup({ count: 40, seed: 16 });
