@@ -8,6 +8,9 @@ export { createOAuthSimulator, SANDBOX_OAUTH_CLIENTS, SANDBOX_OAUTH_USERS } from
 import { createGoogleCalendarSimulator } from "./google-calendar/index.js";
 import { createMicrosoftGraphSimulator } from "./microsoft-graph/index.js";
 import { createTaveSimulator } from "./tave/index.js";
+import { createResendSimulator } from "./resend/index.js";
+import { createSendGridSimulator } from "./sendgrid/index.js";
+import { createSesSimulator } from "./ses/index.js";
 import { createHoneyBookApiSimulator } from "./honeybook-api/index.js";
 import { createSeventeenHatsSimulator } from "./seventeen-hats/index.js";
 import { createLightBluePortalSimulator } from "./lightblue-portal/index.js";
@@ -87,6 +90,11 @@ export const sandboxLightBlue = createLightBluePortalSimulator({
   ],
 });
 
+/** Email providers (issue 8): each keeps an outbox the console shows and tests count per idempotency key. */
+export const sandboxResend = createResendSimulator();
+export const sandboxSendGrid = createSendGridSimulator();
+export const sandboxSes = createSesSimulator();
+
 // Each provider simulator is added by its connector's issue, alongside the
 // connector that talks to it. Order is the port layout (basePort + index,
 // SIMULATOR_BASE_PORT defaults to 4100): append only, never reorder.
@@ -99,6 +107,9 @@ export const sandboxLightBlue = createLightBluePortalSimulator({
 //   +6 honeybook-api  HoneyBook /api/v2/client/events (paged) + /api/v2/events/{id}/details, Bearer tokens of +2
 //   +7 seventeen-hats  17hats /api/v1/contacts (paged), X-API-KEY, 60 requests/min per account
 //   +8 lightblue-portal  LightBlue web portal: login form (CSRF), session cookie, paginated HTML client list
+//   +9 resend     Resend POST /emails (Idempotency-Key), Svix-signed events; key re_sandbox_key
+//   +10 sendgrid  SendGrid v3 /v3/mail/send (counts per hub_key custom arg), ECDSA-signed Event Webhook; key SG.sandbox-key
+//   +11 ses       SES v2 /v2/email/outbound-emails (SigV4, access key AKIASANDBOX), SNS-signed events
 export const simulatorRegistry: SimulatorDefinition[] = [
   sandboxOAuthSimulators.google,
   sandboxOAuthSimulators.microsoft,
@@ -109,6 +120,9 @@ export const simulatorRegistry: SimulatorDefinition[] = [
   sandboxHoneyBookApi,
   sandboxSeventeenHats,
   sandboxLightBlue,
+  sandboxResend,
+  sandboxSendGrid,
+  sandboxSes,
 ];
 
 // Starts every registered simulator on basePort + index, so ports are stable

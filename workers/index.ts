@@ -8,6 +8,7 @@ import { syncCalendarTask } from "./sync-calendar";
 import { renewCalendarChannelTask } from "./renew-calendar-channel";
 import { calendarSweepTask } from "./calendar-sweep";
 import { importClientsTask } from "./import-clients";
+import { deliverMessageTask, notifyCoreFieldsChangedTask } from "./deliver-message";
 import { importScheduleTask, importSweepTask } from "./scheduled-imports";
 
 export function createTaskList(ctx: HubContext): TaskList {
@@ -19,6 +20,8 @@ export function createTaskList(ctx: HubContext): TaskList {
     renew_calendar_channel: renewCalendarChannelTask(ctx),
     calendar_sweep: calendarSweepTask(ctx),
     import_clients: importClientsTask(ctx),
+    deliver_message: deliverMessageTask(ctx),
+    notify_core_fields_changed: notifyCoreFieldsChangedTask(ctx),
     import_schedule: importScheduleTask(ctx),
     import_sweep: importSweepTask(ctx),
   };

@@ -15,6 +15,7 @@ import { assertCanAccessCouple, assertCanWriteVendorFields } from "./access.serv
 import { enqueueEventConsumers } from "./consumers.server";
 // Side effect: registers the calendar consumer in every process that writes.
 import "../calendar/consumers.server";
+import "../messaging/consumers.server";
 
 export const EVENTS_CHANNEL = "hub_events";
 

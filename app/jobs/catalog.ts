@@ -33,6 +33,10 @@ export const taskPayloadSchemas = {
   import_schedule: z.object({}).passthrough(),
   /** Cron (every 10 min): resume import runs whose job is gone or locked by a worker that died. */
   import_sweep: z.object({}).passthrough(),
+  /** Deliver one message through its channel's providers with failover (job key `message:<id>`; reschedules itself while all are down). */
+  deliver_message: z.object({ messageId: z.uuid() }),
+  /** Send the coalesced "core fields changed" email for one supplier + couple (job key `core-fields-mail:<supplier>:<couple>`). */
+  notify_core_fields_changed: z.object({ supplierId: z.uuid(), coupleId: z.uuid(), sinceSeq: z.number().int().min(0) }),
 } as const;
 
 export type TaskName = keyof typeof taskPayloadSchemas;

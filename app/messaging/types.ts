@@ -102,6 +102,11 @@ export interface MessageProvider<C extends RenderedContent = RenderedContent> {
   /** Connector id: "resend", "sendgrid", "ses", "smtp", "twilio", "web-push". */
   readonly id: string;
   readonly channel: C["channel"];
+  /**
+   * Does the provider dedupe on requestKey? Only then is an ambiguous attempt retried on it; for the
+   * others an ambiguous attempt is left as "sent (unconfirmed)" rather than risking a second delivery.
+   */
+  readonly idempotent?: boolean;
   /** Must not throw for provider errors: map them to a SendResult. A throw is treated as ambiguous. */
   send(message: OutboundMessage<C>, attempt: AttemptContext): Promise<SendResult>;
   close?(): Promise<void>;
@@ -117,6 +122,9 @@ export const providerSettingsSchema = z.object({
   rateLimit: z.object({ requests: z.number().int().min(1), perSeconds: z.number().positive() }).optional(),
   /** Per-call timeout; past it the attempt is ambiguous. */
   timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  /** Circuit breaker: open after this many provider failures in a row, probe again (half-open) after halfOpenAfterMs. */
+  breakerThreshold: z.number().int().min(1).max(100).default(3),
+  halfOpenAfterMs: z.number().int().min(100).max(600_000).default(5_000),
   /** Sender identity for email. */
   fromEmail: z.email().optional(),
   fromName: z.string().max(200).optional(),

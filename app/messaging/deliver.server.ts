@@ -1,0 +1,299 @@
+// The delivery engine: one run of the deliver_message job. For each provider
+// of the channel in priority order, skipping those whose circuit is open or
+// that asked us to wait, it writes the attempt row BEFORE the call and the
+// outcome AFTER it, so a worker killed mid-call leaves an unfinished attempt
+// that the next run sees. The outcome decides:
+//   accepted                     -> sent (done)
+//   failed / scope "message"     -> failed (no provider can do better)
+//   failed / scope "provider"    -> next provider, immediately (failover)
+//   rate_limited                 -> remember Retry-After, next provider
+//   ambiguous + idempotent       -> same provider, same key, up to AMBIGUOUS_RETRIES more
+//   ambiguous + not idempotent   -> "sent", unconfirmed: a second provider could deliver it twice
+// When no provider took it the message stays queued and the job re-queues
+// itself for when a circuit half-opens or a Retry-After ends; it only fails for
+// good after GIVE_UP_AFTER_MS, so an outage never loses or double-sends mail.
+import { and, asc, eq, isNull } from "drizzle-orm";
+import { messageAttempts, messages, suppressions } from "../../db/schema";
+import type { HubContext } from "../runtime/context.server";
+import { enqueueJob } from "../jobs/enqueue.server";
+import { available, healthOf, isBrokenCircuit, probeInMs, ProviderFailure, recordOutcome, takeToken } from "./health.server";
+import { providersFor, type ConfiguredProvider } from "./registry.server";
+import { deliverJobKey } from "./send.server";
+import { renderEmail, renderSummary } from "./templates/render.server";
+import { addTimeline, setStatus } from "./timeline.server";
+import type { OutboundMessage, RenderedContent, SendResult } from "./types";
+
+export const AMBIGUOUS_RETRIES = 2;
+export const GIVE_UP_AFTER_MS = 72 * 3600_000;
+const MIN_RESCHEDULE_MS = 250;
+const MAX_RESCHEDULE_MS = 60_000;
+const DEFAULT_FROM = { email: "notifications@wedsync.example", name: "WedSync" };
+
+type MessageRow = typeof messages.$inferSelect;
+
+export type DeliverOutcome =
+  | { result: "sent"; provider: string; attempts: number }
+  | { result: "failed" | "suppressed" | "skipped"; reason: string }
+  | { result: "rescheduled"; inMs: number; reason: string };
+
+async function render(row: MessageRow, from: { email: string; name?: string }): Promise<RenderedContent> {
+  if (row.channel === "email") {
+    const e = await renderEmail(row.template, row.data);
+    return {
+      channel: "email",
+      from,
+      to: row.recipient,
+      subject: e.subject,
+      html: e.html,
+      text: e.text,
+      attachments: e.attachments,
+    };
+  }
+  const s = renderSummary(row.template, row.data);
+  if (row.channel === "sms") return { channel: "sms", to: row.recipient, body: s.body };
+  return { channel: "push", userId: row.recipient, payload: { title: s.title, body: s.body, tag: row.template } };
+}
+
+/** Runs one call with the provider's timeout; a timeout is ambiguous (the request may have gone out). */
+async function callWithTimeout(
+  cp: ConfiguredProvider,
+  message: OutboundMessage,
+  attempt: { attemptId: string; attemptNo: number; requestKey: string },
+): Promise<SendResult> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<SendResult>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve({ outcome: "ambiguous", error: `no answer within ${cp.settings.timeoutMs} ms` });
+    }, cp.settings.timeoutMs);
+  });
+  try {
+    return await Promise.race([
+      cp.provider
+        .send(message, { ...attempt, signal: controller.signal })
+        .catch((err: unknown): SendResult => ({ outcome: "ambiguous", error: err instanceof Error ? err.message : String(err) })),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function deliverMessage(ctx: HubContext, messageId: string): Promise<DeliverOutcome> {
+  const db = ctx.db;
+  const [row] = await db.select().from(messages).where(eq(messages.id, messageId));
+  if (!row) return { result: "skipped", reason: "message not found" };
+  if (row.status !== "queued" && row.status !== "sending") return { result: "skipped", reason: `already ${row.status}` };
+
+  // A bounce may have arrived after it was queued.
+  const [sup] = await db
+    .select()
+    .from(suppressions)
+    .where(and(eq(suppressions.channel, row.channel), eq(suppressions.address, row.recipient), isNull(suppressions.liftedAt)));
+  if (sup) {
+    await setStatus(db, row.id, "suppressed", { reason: `suppressed: ${sup.reason}` });
+    return { result: "suppressed", reason: sup.reason };
+  }
+
+  const providers = await providersFor(ctx, row.channel);
+  if (providers.length === 0) return reschedule(ctx, row, 30_000, `no ${row.channel} provider is configured`);
+
+  const attempts = await db
+    .select()
+    .from(messageAttempts)
+    .where(eq(messageAttempts.messageId, row.id))
+    .orderBy(asc(messageAttempts.attemptNo));
+  let attemptNo = attempts.at(-1)?.attemptNo ?? 0;
+
+  // An attempt left "sending" means a worker died during the call: it may have been delivered.
+  const orphan = attempts.find((a) => a.status === "sending");
+  let preferred: string | null = null;
+  if (orphan) {
+    await db
+      .update(messageAttempts)
+      .set({ status: "ambiguous", error: "the worker stopped during the call", finishedAt: new Date() })
+      .where(eq(messageAttempts.id, orphan.id));
+    await addTimeline(db, {
+      messageId: row.id,
+      type: "attempt.ambiguous",
+      provider: orphan.provider,
+      attemptId: orphan.id,
+      detail: { error: "worker stopped during the call" },
+    });
+    const cp = providers.find((p) => p.provider.id === orphan.provider);
+    if (cp && !cp.provider.idempotent) {
+      await setStatus(db, row.id, "sent", {
+        provider: orphan.provider,
+        reason: "unconfirmed: the worker stopped during the call; not resent to avoid a duplicate",
+      });
+      return { result: "sent", provider: orphan.provider, attempts: attemptNo };
+    }
+    preferred = orphan.provider;
+  }
+
+  if (row.status !== "sending") await setStatus(db, row.id, "sending", {});
+  const ordered = preferred
+    ? [...providers.filter((p) => p.provider.id === preferred), ...providers.filter((p) => p.provider.id !== preferred)]
+    : providers;
+
+  let waitMs = MAX_RESCHEDULE_MS;
+  const problems: string[] = [];
+  let lastFailedProvider: string | null = null;
+  for (const cp of ordered) {
+    const id = cp.provider.id;
+    const health = healthOf(ctx, id, row.channel, cp.settings);
+    if (!available(health)) {
+      waitMs = Math.min(waitMs, Math.max(health.blockedUntil - Date.now(), probeInMs(health)));
+      problems.push(`${id}: unavailable`);
+      continue;
+    }
+    const tokenWait = takeToken(health, cp.settings);
+    if (tokenWait > 0) {
+      waitMs = Math.min(waitMs, tokenWait);
+      problems.push(`${id}: over its rate limit`);
+      continue;
+    }
+    const content = await render(row, {
+      email: cp.settings.fromEmail ?? DEFAULT_FROM.email,
+      name: cp.settings.fromName ?? DEFAULT_FROM.name,
+    });
+    const message: OutboundMessage = {
+      id: row.id,
+      channel: row.channel,
+      recipient: row.recipient,
+      template: row.template,
+      idempotencyKey: row.idempotencyKey,
+      priority: row.priority,
+      critical: row.critical,
+      content,
+    };
+    if (lastFailedProvider)
+      await addTimeline(db, { messageId: row.id, type: "failover", provider: id, detail: { from: lastFailedProvider, to: id } });
+
+    for (let tries = 0; tries <= AMBIGUOUS_RETRIES; tries++) {
+      attemptNo++;
+      const [attempt] = await db
+        .insert(messageAttempts)
+        .values({ messageId: row.id, attemptNo, provider: id, requestKey: row.idempotencyKey, workerId: ctx.instanceId })
+        .returning();
+      if (!attempt) throw new Error("attempt row not written");
+      await db.update(messages).set({ attemptCount: attemptNo, updatedAt: new Date() }).where(eq(messages.id, row.id));
+      let result: SendResult;
+      let probeBusy = false;
+      try {
+        // Only provider-side failures count against the circuit; a message's own 4xx does not.
+        result = await health.breaker.execute(async () => {
+          const r = await callWithTimeout(cp, message, { attemptId: attempt.id, attemptNo, requestKey: row.idempotencyKey });
+          if ((r.outcome === "failed" && r.scope === "provider") || r.outcome === "ambiguous")
+            throw Object.assign(new ProviderFailure(r.error), { result: r });
+          return r;
+        });
+      } catch (err) {
+        if (err instanceof ProviderFailure) result = (err as ProviderFailure & { result: SendResult }).result;
+        else if (isBrokenCircuit(err)) {
+          probeBusy = true;
+          result = { outcome: "failed", scope: "provider", error: "circuit open (another worker's probe is in flight)" };
+        } else throw err;
+      }
+      if (probeBusy) {
+        // Nothing was sent: record the skip and move on without counting it against the provider.
+        await db
+          .update(messageAttempts)
+          .set({ status: "skipped", error: "circuit open", finishedAt: new Date() })
+          .where(eq(messageAttempts.id, attempt.id));
+        waitMs = Math.min(waitMs, cp.settings.halfOpenAfterMs);
+        problems.push(`${id}: circuit open`);
+        break;
+      }
+      const accepted = result.outcome === "accepted";
+      const errorText = result.outcome === "accepted" ? null : result.error;
+      await db
+        .update(messageAttempts)
+        .set({
+          status: result.outcome,
+          providerMessageId: result.outcome === "accepted" ? (result.providerMessageId ?? null) : null,
+          httpStatus: "httpStatus" in result ? (result.httpStatus ?? null) : null,
+          error: errorText?.slice(0, 2000) ?? null,
+          retryAfterMs: result.outcome === "rate_limited" ? result.retryAfterMs : null,
+          finishedAt: new Date(),
+        })
+        .where(eq(messageAttempts.id, attempt.id));
+      recordOutcome(
+        ctx,
+        id,
+        row.channel,
+        health,
+        accepted || (result.outcome === "failed" && result.scope === "message"),
+        errorText ?? undefined,
+      );
+
+      if (result.outcome === "accepted") {
+        await setStatus(db, row.id, "sent", {
+          provider: id,
+          providerMessageId: result.providerMessageId ?? null,
+          attemptId: attempt.id,
+          reason: null,
+        });
+        return { result: "sent", provider: id, attempts: attemptNo };
+      }
+      await addTimeline(db, {
+        messageId: row.id,
+        type: `attempt.${result.outcome}`,
+        provider: id,
+        attemptId: attempt.id,
+        detail: { error: result.error },
+      });
+      if (result.outcome === "failed" && result.scope === "message") {
+        await setStatus(db, row.id, "failed", { provider: id, attemptId: attempt.id, reason: result.error.slice(0, 500) });
+        return { result: "failed", reason: result.error };
+      }
+      if (result.outcome === "ambiguous") {
+        if (!cp.provider.idempotent) {
+          await setStatus(db, row.id, "sent", {
+            provider: id,
+            attemptId: attempt.id,
+            reason: `unconfirmed: ${result.error.slice(0, 300)}`,
+          });
+          return { result: "sent", provider: id, attempts: attemptNo };
+        }
+        if (tries < AMBIGUOUS_RETRIES) {
+          await new Promise((r) => setTimeout(r, 100 * (tries + 1)));
+          continue; // same provider, same key: the provider's dedupe makes this safe
+        }
+      }
+      if (result.outcome === "rate_limited") {
+        health.blockedUntil = Date.now() + result.retryAfterMs;
+        waitMs = Math.min(waitMs, result.retryAfterMs);
+      } else {
+        waitMs = Math.min(waitMs, cp.settings.halfOpenAfterMs);
+      }
+      problems.push(`${id}: ${result.error.slice(0, 200)}`);
+      lastFailedProvider = id;
+      break;
+    }
+  }
+  return reschedule(ctx, row, waitMs, problems.join("; ") || "no provider available");
+}
+
+async function reschedule(ctx: HubContext, row: MessageRow, waitMs: number, reason: string): Promise<DeliverOutcome> {
+  if (Date.now() - row.createdAt.getTime() > GIVE_UP_AFTER_MS) {
+    await setStatus(ctx.db, row.id, "failed", { reason: `gave up after ${GIVE_UP_AFTER_MS / 3600_000} h: ${reason}` });
+    return { result: "failed", reason };
+  }
+  const inMs = Math.round(Math.min(MAX_RESCHEDULE_MS, Math.max(MIN_RESCHEDULE_MS, waitMs)));
+  await ctx.db.transaction(async (tx) => {
+    await setStatus(tx, row.id, "queued", {
+      reason: `waiting for a provider: ${reason}`.slice(0, 1000),
+      detail: { retryInMs: inMs },
+    });
+    // Same job key: graphile-worker detaches the running job's key and queues this one.
+    await enqueueJob(
+      tx,
+      "deliver_message",
+      { messageId: row.id },
+      { jobKey: deliverJobKey(row.id), runAt: new Date(Date.now() + inMs), priority: -row.priority, maxAttempts: 25 },
+    );
+  });
+  return { result: "rescheduled", inMs, reason };
+}
