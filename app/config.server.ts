@@ -5,6 +5,7 @@ import path from "node:path";
 import crypto from "node:crypto";
 import os from "node:os";
 import { z } from "zod";
+import { webhooksOutConfig, type WebhooksOutConfig } from "./webhooks/outbound/config";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"], {
@@ -78,6 +79,19 @@ const envSchema = z.object({
     })
     .pipe(z.record(z.string(), z.url({ protocol: /^https?$/, error: "each value must be an http(s) URL" })))
     .optional(),
+  /** Outbound webhooks: plain http:// endpoint URLs (default: sandbox yes, production no). */
+  WEBHOOK_ALLOW_HTTP: bool.optional(),
+  /** Outbound webhooks: IPs/CIDRs let through the SSRF guard (default: sandbox "127.0.0.1/32,::1/128", production none). */
+  WEBHOOK_SSRF_ALLOW: z.string().optional(),
+  /** Outbound webhooks: seconds before each attempt (Svix's schedule by default). */
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$/, "must be comma-separated seconds, e.g. 0,5,300")
+    .optional(),
+  /** Outbound webhooks: multiplies every retry delay and the disable period (tests compress time with e.g. 0.0001). */
+  WEBHOOK_TIME_SCALE: z.coerce.number({ error: "must be a number" }).positive("must be positive").max(1).default(1),
+  /** Outbound webhooks: an endpoint failing every attempt for this long is disabled. */
+  WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number({ error: "must be a number" }).positive("must be positive").default(120),
 });
 
 export type Role = "all" | "web" | "worker";
@@ -109,6 +123,8 @@ export interface HubConfig {
   providerApiRoots: Record<string, string>;
   /** Run graphile-worker's crontab (sweeps, scheduled imports) in worker processes. Off in tests. */
   cron: boolean;
+  /** Outbound webhooks: SSRF guard, retry schedule, timeouts (app/webhooks/outbound/config.ts). */
+  webhooksOut: WebhooksOutConfig;
 }
 
 export class ConfigError extends Error {
@@ -187,6 +203,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secureCookies: e.SECURE_COOKIES ?? e.HUB_MODE === "production",
     providerApiRoots: e.PROVIDER_API_ROOTS ?? {},
     cron: e.CRON ?? true,
+    webhooksOut: webhooksOutConfig(e.HUB_MODE, {
+      allowHttp: e.WEBHOOK_ALLOW_HTTP,
+      ssrfAllow: e.WEBHOOK_SSRF_ALLOW,
+      retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
+      timeScale: e.WEBHOOK_TIME_SCALE,
+      disableAfterHours: e.WEBHOOK_DISABLE_AFTER_HOURS,
+    }),
   };
 }
 
@@ -215,6 +238,7 @@ export function inProcessConfig(databaseUrl: string, overrides: Partial<HubConfi
     secureCookies: false,
     providerApiRoots: {},
     cron: false,
+    webhooksOut: webhooksOutConfig(overrides.mode ?? "sandbox", {}),
     ...overrides,
   };
 }

@@ -9,7 +9,7 @@ import { NotFoundError, ValidationError } from "../errors";
 import { recordAudit, type Actor } from "../audit/audit.server";
 import { fieldErrorsOf } from "./users.server";
 
-export const API_SCOPES = ["core-fields:read", "core-fields:write", "events:read", "ops"] as const;
+export const API_SCOPES = ["core-fields:read", "core-fields:write", "events:read", "ops", "webhooks:manage"] as const;
 
 export const newApiTokenSchema = z
   .object({

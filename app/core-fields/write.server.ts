@@ -15,6 +15,8 @@ import { assertCanAccessCouple, assertCanWriteVendorFields } from "./access.serv
 import { enqueueEventConsumers } from "./consumers.server";
 // Side effect: registers the calendar consumer in every process that writes.
 import "../calendar/consumers.server";
+// Side effect: registers the outbound webhook fan-out (deliveries written with the event).
+import "../webhooks/outbound/fanout.server";
 import "../messaging/consumers.server";
 
 export const EVENTS_CHANNEL = "hub_events";

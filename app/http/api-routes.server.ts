@@ -10,6 +10,7 @@ import { updateCoreFields, updateVendorFields } from "../core-fields/write.serve
 import { queueDiagnosticPings } from "../diagnostics/ping.server";
 import { CORE_FIELDS, VENDOR_FIELDS } from "../core-fields/schema";
 import { readCoupleAvailability } from "../calendar/availability.server";
+import { WEBHOOK_API_ROUTES } from "../webhooks/outbound/api-routes.server";
 
 export class PreconditionRequiredError extends DomainError {
   override readonly status = 428;
@@ -316,4 +317,5 @@ export const API_ROUTES: ApiRoute[] = [
       return { status: 202, body: { queued: keys.length, keys } };
     },
   },
+  ...WEBHOOK_API_ROUTES,
 ];

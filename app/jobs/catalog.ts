@@ -37,6 +37,8 @@ export const taskPayloadSchemas = {
   deliver_message: z.object({ messageId: z.uuid() }),
   /** Send the coalesced "core fields changed" email for one supplier + couple (job key `core-fields-mail:<supplier>:<couple>`). */
   notify_core_fields_changed: z.object({ supplierId: z.uuid(), coupleId: z.uuid(), sinceSeq: z.number().int().min(0) }),
+  /** Send one (endpoint, couple)'s outbound webhook deliveries in seq order (job key and queue `whout:<endpoint>:<couple>`). */
+  deliver_webhooks: z.object({ endpointId: z.uuid(), coupleId: z.uuid().nullable() }),
 } as const;
 
 export type TaskName = keyof typeof taskPayloadSchemas;
