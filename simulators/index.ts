@@ -14,6 +14,7 @@ import { createSesSimulator } from "./ses/index.js";
 import { createHoneyBookApiSimulator } from "./honeybook-api/index.js";
 import { createSeventeenHatsSimulator } from "./seventeen-hats/index.js";
 import { createLightBluePortalSimulator } from "./lightblue-portal/index.js";
+import { createWebhookReceiverSimulator } from "./webhook-receiver/index.js";
 
 function sandboxOAuth(provider: OAuthProvider): OAuthSimulatorDefinition {
   return createOAuthSimulator(provider, {
@@ -95,6 +96,9 @@ export const sandboxResend = createResendSimulator();
 export const sandboxSendGrid = createSendGridSimulator();
 export const sandboxSes = createSesSimulator();
 
+/** A receiver for the sandbox's outbound webhook endpoints: POST anything; /__sim/receiver/* lists, verifies, fails on demand. */
+export const sandboxWebhookReceiver = createWebhookReceiverSimulator();
+
 // Each provider simulator is added by its connector's issue, alongside the
 // connector that talks to it. Order is the port layout (basePort + index,
 // SIMULATOR_BASE_PORT defaults to 4100): append only, never reorder.
@@ -110,6 +114,7 @@ export const sandboxSes = createSesSimulator();
 //   +9 resend     Resend POST /emails (Idempotency-Key), Svix-signed events; key re_sandbox_key
 //   +10 sendgrid  SendGrid v3 /v3/mail/send (counts per hub_key custom arg), ECDSA-signed Event Webhook; key SG.sandbox-key
 //   +11 ses       SES v2 /v2/email/outbound-emails (SigV4, access key AKIASANDBOX), SNS-signed events
+//   +12 webhook-receiver  outbound webhooks' far end: records and verifies (standardwebhooks), fails N times / always / per couple / hangs
 export const simulatorRegistry: SimulatorDefinition[] = [
   sandboxOAuthSimulators.google,
   sandboxOAuthSimulators.microsoft,
@@ -123,6 +128,7 @@ export const simulatorRegistry: SimulatorDefinition[] = [
   sandboxResend,
   sandboxSendGrid,
   sandboxSes,
+  sandboxWebhookReceiver,
 ];
 
 // Starts every registered simulator on basePort + index, so ports are stable
