@@ -1,0 +1,16 @@
+// /console/messages: the layout of the messages area (log, one message's timeline, template previews).
+import { NavLink, Outlet } from "@remix-run/react";
+
+export default function MessagesLayout() {
+  return (
+    <>
+      <nav className="tabs" aria-label="Messages">
+        <NavLink to="/console/messages" end>
+          Log
+        </NavLink>{" "}
+        <NavLink to="/console/messages/templates">Templates</NavLink>
+      </nav>
+      <Outlet />
+    </>
+  );
+}
