@@ -10,6 +10,7 @@ import { calendarSweepTask } from "./calendar-sweep";
 import { importClientsTask } from "./import-clients";
 import { deliverMessageTask, notifyCoreFieldsChangedTask } from "./deliver-message";
 import { importScheduleTask, importSweepTask } from "./scheduled-imports";
+import { processInboundWebhookTask } from "./process-inbound-webhook";
 import { deliverWebhooksTask } from "./deliver-webhooks";
 
 export function createTaskList(ctx: HubContext): TaskList {
@@ -25,6 +26,7 @@ export function createTaskList(ctx: HubContext): TaskList {
     notify_core_fields_changed: notifyCoreFieldsChangedTask(ctx),
     import_schedule: importScheduleTask(ctx),
     import_sweep: importSweepTask(ctx),
+    process_inbound_webhook: processInboundWebhookTask(ctx),
     deliver_webhooks: deliverWebhooksTask(ctx),
   };
 }

@@ -39,6 +39,8 @@ export const taskPayloadSchemas = {
   notify_core_fields_changed: z.object({ supplierId: z.uuid(), coupleId: z.uuid(), sinceSeq: z.number().int().min(0) }),
   /** Send one (endpoint, couple)'s outbound webhook deliveries in seq order (job key and queue `whout:<endpoint>:<couple>`). */
   deliver_webhooks: z.object({ endpointId: z.uuid(), coupleId: z.uuid().nullable() }),
+  /** Process one stored inbound webhook delivery: map and apply it (job key `webhook-in:<deliveryId>`; retries are rescheduled by the domain). */
+  process_inbound_webhook: z.object({ deliveryId: z.uuid() }),
 } as const;
 
 export type TaskName = keyof typeof taskPayloadSchemas;

@@ -1,19 +1,17 @@
-import type { LoaderFunctionArgs } from "@remix-run/node";
-import { useLoaderData } from "@remix-run/react";
-import { requireStaff } from "~/auth/guards.server";
-import { sectionRows } from "~/dashboard/sections.server";
-import { SectionPage } from "~/components/SectionPage";
+// /console/webhooks: the layout of the webhooks area. Inbound endpoints live
+// under /console/webhooks/in*, outbound ones under /console/webhooks/out*.
+import { NavLink, Outlet } from "@remix-run/react";
 
-export async function loader({ request, context }: LoaderFunctionArgs) {
-  await requireStaff(request, context);
-  return { data: await sectionRows(context.hub.db, "webhooks") };
-}
-
-export default function Page() {
-  const { data } = useLoaderData<typeof loader>();
+export default function WebhooksLayout() {
   return (
-    <SectionPage title="Webhooks" emptyTitle="No webhook endpoints yet" data={data}>
-      <p>Inbound endpoints for vendors&apos; systems and outbound subscriptions will appear here with their deliveries.</p>
-    </SectionPage>
+    <>
+      <nav className="tabs" aria-label="Webhooks">
+        <NavLink to="/console/webhooks" end>
+          Inbound
+        </NavLink>{" "}
+        <NavLink to="/console/webhooks/out">Outbound</NavLink>
+      </nav>
+      <Outlet />
+    </>
   );
 }

@@ -21,6 +21,7 @@ import type { HubContext } from "./context.server";
 import { createHealthRouter } from "../http/health.server";
 import { createApiRouter } from "../http/api.server";
 import { requestLog } from "../http/request-log.server";
+import { createInboundWebhookRouter } from "../webhooks/inbound/http.server";
 import { attachRealtime } from "../realtime/gateway.server";
 import { seedSandbox, type SandboxCredentials } from "../seed/demo-world.server";
 import { startSandboxSimulators } from "../../simulators/index";
@@ -148,6 +149,8 @@ async function startWeb(ctx: HubContext, buildPath?: string): Promise<{ url: str
   app.disable("x-powered-by");
   app.use(requestLog(ctx.log));
   app.use(createHealthRouter(ctx));
+  // Raw bytes for signature checks: mounted before any JSON parser.
+  app.use(createInboundWebhookRouter(ctx));
   app.use("/api/v1", createApiRouter(ctx));
 
   const build = (await import(pathToFileURL(buildPath ?? path.resolve("build/index.js")).href)) as ServerBuild;
