@@ -7,7 +7,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts", "mappings/**/*.test.ts"],
     globalSetup: ["test/global-setup.ts"],
     // A real PostgreSQL and real child processes: give slow machines room, never retry.
-    testTimeout: 60_000,
+    testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
     fileParallelism: true,
