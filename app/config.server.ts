@@ -67,6 +67,10 @@ const envSchema = z.object({
   SIMULATOR_BASE_PORT: port.default(4100),
   SECURE_COOKIES: bool.optional(),
   CRON: bool.optional(),
+  METRICS_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
+  OPS_TICKER: bool.optional(),
+  OPS_ALERT_FOR_SECONDS: z.coerce.number({ error: "must be a number of seconds" }).min(0).max(86_400).default(60),
+  OPS_ALERT_RECOVER_SECONDS: z.coerce.number({ error: "must be a number of seconds" }).min(0).max(86_400).default(120),
   PROVIDER_API_ROOTS: z
     .string()
     .transform((text, c) => {
@@ -123,6 +127,13 @@ export interface HubConfig {
   providerApiRoots: Record<string, string>;
   /** Run graphile-worker's crontab (sweeps, scheduled imports) in worker processes. Off in tests. */
   cron: boolean;
+  /** Bearer token for GET /metrics (API tokens with the "ops" scope work too). */
+  metricsToken: string | undefined;
+  /** Take part in the KPI ticker election (one process ticks every second). Follows CRON unless set. */
+  opsTicker: boolean;
+  /** How long a KPI must be past its threshold to open an alert, and past its recovery threshold to resolve it. */
+  opsAlertForMs: number;
+  opsAlertRecoverMs: number;
   /** Outbound webhooks: SSRF guard, retry schedule, timeouts (app/webhooks/outbound/config.ts). */
   webhooksOut: WebhooksOutConfig;
 }
@@ -203,6 +214,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secureCookies: e.SECURE_COOKIES ?? e.HUB_MODE === "production",
     providerApiRoots: e.PROVIDER_API_ROOTS ?? {},
     cron: e.CRON ?? true,
+    metricsToken: e.METRICS_TOKEN,
+    opsTicker: e.OPS_TICKER ?? e.CRON ?? true,
+    opsAlertForMs: e.OPS_ALERT_FOR_SECONDS * 1000,
+    opsAlertRecoverMs: e.OPS_ALERT_RECOVER_SECONDS * 1000,
     webhooksOut: webhooksOutConfig(e.HUB_MODE, {
       allowHttp: e.WEBHOOK_ALLOW_HTTP,
       ssrfAllow: e.WEBHOOK_SSRF_ALLOW,
@@ -238,6 +253,10 @@ export function inProcessConfig(databaseUrl: string, overrides: Partial<HubConfi
     secureCookies: false,
     providerApiRoots: {},
     cron: false,
+    metricsToken: undefined,
+    opsTicker: false,
+    opsAlertForMs: 3_000,
+    opsAlertRecoverMs: 3_000,
     webhooksOut: webhooksOutConfig(overrides.mode ?? "sandbox", {}),
     ...overrides,
   };

@@ -10,11 +10,13 @@ import { calendarSweepTask } from "./calendar-sweep";
 import { importClientsTask } from "./import-clients";
 import { deliverMessageTask, notifyCoreFieldsChangedTask } from "./deliver-message";
 import { importScheduleTask, importSweepTask } from "./scheduled-imports";
+import { instrumentTaskList } from "../app/ops/metrics.server";
 import { processInboundWebhookTask } from "./process-inbound-webhook";
 import { deliverWebhooksTask } from "./deliver-webhooks";
 
 export function createTaskList(ctx: HubContext): TaskList {
-  return {
+  // Every task's duration and outcome (hub_job_duration_seconds), without touching each task.
+  return instrumentTaskList({
     diagnostics_ping: diagnosticsPing(ctx),
     apply_core_fields: applyCoreFields(ctx),
     refresh_connection_token: refreshConnectionTokenTask(ctx),
@@ -28,5 +30,5 @@ export function createTaskList(ctx: HubContext): TaskList {
     import_sweep: importSweepTask(ctx),
     process_inbound_webhook: processInboundWebhookTask(ctx),
     deliver_webhooks: deliverWebhooksTask(ctx),
-  };
+  });
 }

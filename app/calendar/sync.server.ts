@@ -12,6 +12,7 @@ import { calendarSyncState, connections } from "../../db/schema";
 import { refreshConnectionToken } from "../oauth/tokens.server";
 import { findConnector } from "../connectors/catalog";
 import { calendarProviderFor } from "./registry.server";
+import { observeProviderCall } from "../ops/metrics.server";
 import {
   providerRetryAfter,
   providerStatus,
@@ -82,7 +83,9 @@ export async function runCalendarSync(
   const outcome: CalendarSyncOutcome = { status: "synced", refreshed: 0 };
   try {
     if (opts.push !== false) {
-      const { skipped, ...counts } = await withAuth(() => provider.push(ctx, connectionId));
+      const { skipped, ...counts } = await withAuth(() =>
+        observeProviderCall(conn.connectorId, () => provider.push(ctx, connectionId)),
+      );
       outcome.push = { ...counts, skipped: skipped.length };
       await recordSyncState(ctx, connectionId, {
         lastPushAt: new Date(),
@@ -93,7 +96,7 @@ export async function runCalendarSync(
     }
     if (opts.pull !== false && provider.pull) {
       const pull = provider.pull;
-      outcome.pull = await withAuth(() => pull(ctx, connectionId));
+      outcome.pull = await withAuth(() => observeProviderCall(conn.connectorId, () => pull(ctx, connectionId)));
       if (outcome.pull.upserted + outcome.pull.deleted > 0) {
         // Couples watching over Socket.IO re-read this vendor's availability (every web process listens).
         await ctx.db.execute(sql`select pg_notify(${AVAILABILITY_CHANNEL}, ${JSON.stringify({ supplierId: conn.supplierId })})`);

@@ -21,6 +21,9 @@ import type { HubContext } from "./context.server";
 import { createHealthRouter } from "../http/health.server";
 import { createApiRouter } from "../http/api.server";
 import { requestLog } from "../http/request-log.server";
+import { httpMetrics, remixRouteMatcher } from "../ops/metrics.server";
+import { createMetricsRouter } from "../ops/http.server";
+import { startOps, type OpsRuntime } from "../ops/runtime.server";
 import { createInboundWebhookRouter } from "../webhooks/inbound/http.server";
 import { attachRealtime } from "../realtime/gateway.server";
 import { seedSandbox, type SandboxCredentials } from "../seed/demo-world.server";
@@ -36,6 +39,8 @@ export interface RunningHub {
   url: string | null;
   io: IoServer | null;
   sandboxCredentials: SandboxCredentials | null;
+  /** Metric snapshots, the KPI ticker (when elected) and the ops relay. */
+  ops: OpsRuntime;
   stop(): Promise<void>;
 }
 
@@ -137,7 +142,11 @@ export async function startHub(opts: StartOptions): Promise<RunningHub> {
       log.info({ url }, "web server listening");
     }
 
-    return { ctx, url, io, sandboxCredentials, stop: stopAll };
+    // Stopped first: its last act removes this process's snapshots (it is no longer live).
+    const ops = await startOps(ctx, { io: io ?? undefined });
+    onStop("ops", ops.stop);
+
+    return { ctx, url, io, sandboxCredentials, ops, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
@@ -145,15 +154,17 @@ export async function startHub(opts: StartOptions): Promise<RunningHub> {
 }
 
 async function startWeb(ctx: HubContext, buildPath?: string): Promise<{ url: string; io: IoServer; stop: () => Promise<void> }> {
+  const build = (await import(pathToFileURL(buildPath ?? path.resolve("build/index.js")).href)) as ServerBuild;
   const app = express();
   app.disable("x-powered-by");
   app.use(requestLog(ctx.log));
+  app.use(httpMetrics(remixRouteMatcher(build.routes)));
   app.use(createHealthRouter(ctx));
+  app.use(createMetricsRouter(ctx));
   // Raw bytes for signature checks: mounted before any JSON parser.
   app.use(createInboundWebhookRouter(ctx));
   app.use("/api/v1", createApiRouter(ctx));
 
-  const build = (await import(pathToFileURL(buildPath ?? path.resolve("build/index.js")).href)) as ServerBuild;
   // Fingerprinted assets never change; everything else in public/ briefly cached.
   app.use("/build", express.static(path.resolve("public/build"), { immutable: true, maxAge: "1y" }));
   app.use(express.static(path.resolve("public"), { maxAge: "1h" }));
