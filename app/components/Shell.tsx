@@ -23,6 +23,7 @@ export const CONSOLE_NAV: NavItem[] = [
   { to: "/console/sync-runs", label: "Sync runs" },
   { to: "/console/imports", label: "Imports" },
   { to: "/console/webhooks", label: "Webhooks" },
+  { to: "/console/webhooks/out", label: "Webhooks out" },
   { to: "/console/messages", label: "Messages" },
   { to: "/console/audit", label: "Audit log" },
 ];

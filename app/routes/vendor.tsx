@@ -23,6 +23,7 @@ export default function VendorLayout() {
         { to: "/vendor", label: "My weddings", end: true },
         { to: "/vendor/connections", label: "Connections" },
         { to: "/vendor/calendar-feed", label: "Calendar feed" },
+        { to: "/vendor/webhooks", label: "Webhooks" },
       ]}
     >
       <Outlet />

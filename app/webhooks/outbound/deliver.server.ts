@@ -113,6 +113,9 @@ async function attempt(deps: DeliverDeps, dispatcher: Dispatcher, endpoint: Endp
   );
   const result = await postWebhook(dispatcher, cfg, endpoint.url ?? "", headers, body);
   await deps.db.transaction(async (tx) => {
+    // Losing this record in a crash only means the delivery is sent again with the same webhook-id
+    // (at-least-once, which receivers handle), so it need not wait for the WAL flush.
+    await tx.execute(sql`set local synchronous_commit = off`);
     await tx.insert(webhookAttempts).values({
       deliveryId: d.id,
       attempt: n,

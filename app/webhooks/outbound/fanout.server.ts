@@ -8,7 +8,7 @@ import type { Tx } from "../../db.server";
 import type { HubEvent } from "../../core-fields/events";
 import { canSeeEvent } from "../../core-fields/access.server";
 import { registerEventConsumer } from "../../core-fields/consumers.server";
-import { enqueueDeliveryQueue } from "./queue.server";
+import { enqueueDeliveryQueues } from "./queue.server";
 
 /** The JSON body receivers get, in the Standard Webhooks shape ({ type, timestamp, data }). */
 export function deliveryBody(event: HubEvent): string {
@@ -48,7 +48,11 @@ export async function fanOutEvent(tx: Tx, event: HubEvent): Promise<number> {
     from unnest(${`{${targets.map((t) => t.id).join(",")}}`}::uuid[]) as t(id)
     on conflict (endpoint_id, external_id) do nothing
     returning endpoint_id`);
-  for (const r of inserted.rows) await enqueueDeliveryQueue(tx, r.endpoint_id, event.coupleId);
+  await enqueueDeliveryQueues(
+    tx,
+    inserted.rows.map((r) => r.endpoint_id),
+    event.coupleId,
+  );
   return inserted.rows.length;
 }
 

@@ -2,8 +2,10 @@
 // graphile-worker named queue makes jobs of one (endpoint, couple) run strictly
 // one at a time, so a couple's deliveries leave in seq order while other
 // couples' queues run in parallel.
+import { sql } from "drizzle-orm";
 import type { DbOrTx } from "../../db.server";
 import { enqueueJob } from "../../jobs/enqueue.server";
+import { taskPayloadSchemas } from "../../jobs/catalog";
 
 const NO_COUPLE = "none";
 
@@ -31,4 +33,22 @@ export async function enqueueDeliveryQueue(
       maxAttempts: 10,
     },
   );
+}
+
+/**
+ * Fan-out's enqueue: one add_jobs call for every endpoint an event reached (one
+ * round trip inside the writer's transaction instead of one per endpoint), with
+ * the same key, queue and preserve_run_at semantics as enqueueDeliveryQueue.
+ */
+export async function enqueueDeliveryQueues(db: DbOrTx, endpointIds: string[], coupleId: string | null): Promise<void> {
+  if (endpointIds.length === 0) return;
+  const specs = endpointIds.map((endpointId) => {
+    const payload = taskPayloadSchemas.deliver_webhooks.parse({ endpointId, coupleId });
+    const key = deliveryQueueName(endpointId, coupleId);
+    return { payload: JSON.stringify(payload), key };
+  });
+  await db.execute(sql`select graphile_worker.add_jobs(
+    array(select row('deliver_webhooks', s.payload::json, s.key, null::timestamptz, 10, s.key, null::int, null::text[])::graphile_worker.job_spec
+          from json_to_recordset(${JSON.stringify(specs)}::json) as s(payload text, key text)),
+    true)`);
 }
