@@ -15,6 +15,8 @@ import { createHoneyBookApiSimulator } from "./honeybook-api/index.js";
 import { createSeventeenHatsSimulator } from "./seventeen-hats/index.js";
 import { createLightBluePortalSimulator } from "./lightblue-portal/index.js";
 import { createWebhookReceiverSimulator } from "./webhook-receiver/index.js";
+import { createTwilioSimulator } from "./twilio/index.js";
+import { createPushServiceSimulator } from "./push-service/index.js";
 
 function sandboxOAuth(provider: OAuthProvider): OAuthSimulatorDefinition {
   return createOAuthSimulator(provider, {
@@ -99,6 +101,12 @@ export const sandboxSes = createSesSimulator();
 /** A receiver for the sandbox's outbound webhook endpoints: POST anything; /__sim/receiver/* lists, verifies, fails on demand. */
 export const sandboxWebhookReceiver = createWebhookReceiverSimulator();
 
+/** Twilio Programmable Messaging with the sandbox account (TWILIO_SANDBOX_ACCOUNT, from +15005550006). */
+export const sandboxTwilio = createTwilioSimulator();
+
+/** A Web Push service; tests and the console register browser-side key pairs through its control API. */
+export const sandboxPushService = createPushServiceSimulator();
+
 // Each provider simulator is added by its connector's issue, alongside the
 // connector that talks to it. Order is the port layout (basePort + index,
 // SIMULATOR_BASE_PORT defaults to 4100): append only, never reorder.
@@ -115,6 +123,8 @@ export const sandboxWebhookReceiver = createWebhookReceiverSimulator();
 //   +10 sendgrid  SendGrid v3 /v3/mail/send (counts per hub_key custom arg), ECDSA-signed Event Webhook; key SG.sandbox-key
 //   +11 ses       SES v2 /v2/email/outbound-emails (SigV4, access key AKIASANDBOX), SNS-signed events
 //   +12 webhook-receiver  outbound webhooks' far end: records and verifies (standardwebhooks), fails N times / always / per couple / hangs
+//   +13 twilio    Twilio Messages.json (Basic auth, 21211/21610…), signed status callbacks and inbound STOP/START; account TWILIO_SANDBOX_ACCOUNT
+//   +14 push-service  RFC 8030 push service: VAPID checked, aes128gcm payloads decrypted with subscriptions registered via /__sim/subscriptions
 export const simulatorRegistry: SimulatorDefinition[] = [
   sandboxOAuthSimulators.google,
   sandboxOAuthSimulators.microsoft,
@@ -129,6 +139,8 @@ export const simulatorRegistry: SimulatorDefinition[] = [
   sandboxSendGrid,
   sandboxSes,
   sandboxWebhookReceiver,
+  sandboxTwilio,
+  sandboxPushService,
 ];
 
 // Starts every registered simulator on basePort + index, so ports are stable

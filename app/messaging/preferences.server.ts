@@ -116,7 +116,7 @@ export function decideDelivery(
   if (!prefs) return { action: "send" };
   if (!prefs.channels.includes(message.channel))
     return { action: "skip", reason: `The recipient turned off ${message.channel} messages.` };
-  if (prefs.mutedKinds.includes(message.kind))
+  if (!message.critical && prefs.mutedKinds.includes(message.kind))
     return { action: "skip", reason: `The recipient muted "${message.kind}" messages.` };
   if (!prefs.quietStart || !prefs.quietEnd || prefs.quietStart === prefs.quietEnd) return { action: "send" };
   const tz = isTimeZone(prefs.timeZone) ? prefs.timeZone : "UTC";

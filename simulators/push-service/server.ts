@@ -73,8 +73,8 @@ export function decryptAes128gcm(body: Buffer, ua: { publicKey: Buffer; privateK
     const record = records.subarray(off, Math.min(off + rs, records.length));
     const last = off + rs >= records.length;
     const nonce = Buffer.from(baseNonce);
-    // The record sequence number is XORed into the last 6 bytes of the nonce (RFC 8188 §2.3).
-    nonce.writeUIntBE(nonce.readUIntBE(6, 6) ^ seq, 6, 6);
+    // The record sequence number is XORed into the end of the nonce (RFC 8188 §2.3); the low 32 bits suffice here.
+    nonce.writeUInt32BE((nonce.readUInt32BE(8) ^ seq) >>> 0, 8);
     const decipher = crypto.createDecipheriv("aes-128-gcm", cek, nonce);
     decipher.setAuthTag(record.subarray(record.length - 16));
     const plain = Buffer.concat([decipher.update(record.subarray(0, record.length - 16)), decipher.final()]);
@@ -172,7 +172,21 @@ export function createPushServiceSimulator(): PushServiceSimulatorDefinition {
     push: state,
     routes(router, ctx) {
       baseUrl = () => ctx.baseUrl();
-      router.post("/push/:id", express.raw({ type: () => true, limit: "8kb" }), (req, res) => {
+      // The body is read by hand: body-parser would try to "decode" Content-Encoding: aes128gcm and refuse it.
+      const rawBody: express.RequestHandler = (req, _res, next) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        req.on("data", (c: Buffer) => {
+          size += c.length;
+          if (size <= 8192) chunks.push(c);
+        });
+        req.on("end", () => {
+          (req as express.Request & { rawBody?: Buffer }).rawBody = Buffer.concat(chunks);
+          next();
+        });
+        req.on("error", next);
+      };
+      router.post("/push/:id", rawBody, (req: express.Request & { rawBody?: Buffer }, res) => {
         const id = String(req.params.id);
         const sub = subs.get(id);
         if (!sub) return refuse(res, id, 404, "no such subscription");
@@ -195,7 +209,7 @@ export function createPushServiceSimulator(): PushServiceSimulatorDefinition {
         if (topic !== null && !/^[A-Za-z0-9_-]{1,32}$/.test(topic))
           return refuse(res, id, 400, "Topic must be at most 32 base64url characters");
         if (req.headers["content-encoding"] !== "aes128gcm") return refuse(res, id, 415, "Content-Encoding must be aes128gcm");
-        const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const body = req.rawBody ?? Buffer.alloc(0);
         if (body.length > 4096) return refuse(res, id, 413, "payload larger than 4096 bytes");
         let payload: string;
         try {

@@ -125,6 +125,11 @@ export function createWebPushProvider(opts: WebPushOptions): MessageProvider<Pus
 /** For app/messaging/registry.server.ts: registerProviderFactory("web-push", "push", webPushProviderFactory). */
 export function webPushProviderFactory(input: {
   ctx: { db: Db; vault: Vault; config: Pick<HubConfig, "mode" | "dataDir"> };
-}): MessageProvider<PushContent> {
-  return createWebPushProvider({ db: input.ctx.db, vault: input.ctx.vault, vapid: loadVapidKeys(input.ctx.config) });
+}): MessageProvider<PushContent> | null {
+  // Without VAPID keys (production not configured) push is simply not offered; email and SMS must not break.
+  try {
+    return createWebPushProvider({ db: input.ctx.db, vault: input.ctx.vault, vapid: loadVapidKeys(input.ctx.config) });
+  } catch {
+    return null;
+  }
 }
