@@ -24,6 +24,7 @@ export default function VendorLayout() {
         { to: "/vendor/connections", label: "Connections" },
         { to: "/vendor/calendar-feed", label: "Calendar feed" },
         { to: "/vendor/webhooks", label: "Webhooks" },
+        { to: "/vendor/notifications", label: "Notifications" },
       ]}
     >
       <Outlet />
