@@ -175,11 +175,9 @@ export function createWebhookReceiverSimulator(
       router.post("/receiver/failures", (req, res) => {
         const parsed = failRuleSchema.safeParse(req.body);
         if (!parsed.success) {
-          res
-            .status(400)
-            .json({
-              error: { code: 400, message: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") },
-            });
+          res.status(400).json({
+            error: { code: 400, message: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") },
+          });
           return;
         }
         receiver.fail(parsed.data);
