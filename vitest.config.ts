@@ -10,7 +10,10 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
-    fileParallelism: true,
-    maxWorkers: 2,
+    // One test file at a time: files share one database, and a file's in-process worker would
+    // otherwise take another file's jobs (different keys, different simulators). Per-file databases
+    // would allow parallel files again.
+    fileParallelism: false,
+    maxWorkers: 1,
   },
 });
