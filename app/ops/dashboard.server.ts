@@ -6,14 +6,8 @@ import { computeKpis, KPIS, type KpiSnapshot, type KpiValue } from "./kpis.serve
 import { liveAlerts, recentAlerts, type AlertView } from "./alerts.server";
 import { SnapshotReader } from "./snapshots.server";
 
-/** The KPIs drawn as time series. */
-export const CHARTED_KPIS = [
-  "core_field_sync_latency_ms",
-  "core_field_changes_per_min",
-  "webhook_processing_ms",
-  "connected_sockets",
-  "queue_oldest_job_s",
-] as const;
+import { CHARTED_KPIS } from "./kpi-defs";
+export { CHARTED_KPIS };
 
 export interface OpsDashboard {
   snapshot: KpiSnapshot;

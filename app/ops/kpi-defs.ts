@@ -217,3 +217,12 @@ export function gradeKpi(def: KpiDef, value: number | null): KpiState {
   if (value >= def.target) return "green";
   return value >= amber ? "amber" : "red";
 }
+
+/** The KPIs drawn as time series (shared by the server's loader and the browser's live charts). */
+export const CHARTED_KPIS = [
+  "core_field_sync_latency_ms",
+  "core_field_changes_per_min",
+  "webhook_processing_ms",
+  "connected_sockets",
+  "queue_oldest_job_s",
+] as const;
