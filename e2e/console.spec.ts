@@ -12,7 +12,7 @@ test.describe("staff console", () => {
       await expect(topbar.locator(".role")).toHaveText("admin");
       // The sandbox world: 20 suppliers and 50 couples.
       const cards = page.locator(".cards .card");
-      await expect(cards).toHaveCount(5);
+      await expect(cards).toHaveCount(4);
       await expect(cards.filter({ hasText: "Suppliers" }).locator(".figure")).toHaveText("20");
       await expect(cards.filter({ hasText: "Couples" }).locator(".figure")).toHaveText("50");
       await expect(cards.filter({ hasText: "Connections" }).locator(".figure")).toHaveText("0");

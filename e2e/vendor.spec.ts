@@ -15,7 +15,8 @@ test.describe("vendor area", () => {
       await signInVendor(page, email);
       await expect(pageHeading(page)).toHaveText(supplier);
       const nav = mainNav(page);
-      await expect(nav.getByRole("link")).toHaveCount(3);
+      // My weddings, Connections, Calendar feed, Webhooks, Notifications.
+      await expect(nav.getByRole("link")).toHaveCount(5);
       await expect(nav.getByRole("link", { name: "Connections" })).toBeVisible();
       await expect(nav.getByRole("link", { name: "My weddings" })).toHaveAttribute("aria-current", "page");
       await expect(page.getByText(`${own.length} connected wedding${own.length === 1 ? "" : "s"}`)).toBeVisible();

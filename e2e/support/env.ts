@@ -30,6 +30,7 @@ export const CONSOLE_PAGES = [
   { label: "Sync runs", path: "/console/sync-runs", heading: "Sync runs", empty: "No sync runs yet" },
   { label: "Imports", path: "/console/imports", heading: "Imports", empty: "No CRM connections to import from" },
   { label: "Webhooks", path: "/console/webhooks", heading: "Webhooks", empty: "No webhook endpoints yet" },
+  { label: "Webhooks out", path: "/console/webhooks/out", heading: "Webhooks out" },
   { label: "Messages", path: "/console/messages", heading: "Messages", empty: "No messages sent yet" },
   { label: "Audit log", path: "/console/audit", heading: "Audit log" },
 ] as const;
