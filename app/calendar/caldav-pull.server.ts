@@ -14,12 +14,12 @@
 // VEVENT (a recurring series is one block at its first occurrence, as Google's
 // unexpanded listing gives). The hub's own events (UID ending in
 // HUB_UID_SUFFIX, see caldav-push.server.ts) are ignored.
-import { and, eq, notInArray } from "drizzle-orm";
+import { applyAvailabilityChanges } from "./availability-store.server";
+import { eq } from "drizzle-orm";
 import type { DAVResponse } from "tsdav";
 import { z } from "zod";
 import type { HubContext } from "../runtime/context.server";
-import type { DbOrTx } from "../db.server";
-import { availabilityBlocks, calendarSyncState } from "../../db/schema";
+import { calendarSyncState } from "../../db/schema";
 import { TARGETS, type AvailabilityBlock } from "../mapping/targets";
 import { CalDavError, openCalDav, type CalDavOptions, type CalDavSession } from "./caldav-client.server";
 import { eventTimes, masterEvent, parseCalendar } from "./caldav-ical";
@@ -244,55 +244,20 @@ export async function pullCalDavAvailability(
   }
 
   const now = new Date();
-  await ctx.db.transaction(async (tx) => {
-    for (const block of upserts) await upsertBlock(tx, connectionId, conn.supplierId, block, now);
-    result.upserted = upserts.length;
-    if (fullSync) {
-      const keep = upserts.map((b) => b.externalId);
-      const gone = await tx
-        .delete(availabilityBlocks)
-        .where(
-          and(
-            eq(availabilityBlocks.connectionId, connectionId),
-            ...(keep.length ? [notInArray(availabilityBlocks.externalId, keep)] : []),
-          ),
-        )
-        .returning({ id: availabilityBlocks.externalId });
-      result.deleted = gone.length;
-    } else {
-      for (const externalId of removals) {
-        const gone = await tx
-          .delete(availabilityBlocks)
-          .where(and(eq(availabilityBlocks.connectionId, connectionId), eq(availabilityBlocks.externalId, externalId)))
-          .returning({ id: availabilityBlocks.externalId });
-        result.deleted += gone.length;
-      }
-    }
-    const stamp = fullSync ? { lastFullSyncAt: now } : { lastIncrementalAt: now };
-    const syncToken = nextToken ?? null;
-    await tx
-      .insert(calendarSyncState)
-      .values({ connectionId, calendarId: calendarUrl, syncToken, ...stamp })
-      .onConflictDoUpdate({ target: calendarSyncState.connectionId, set: { calendarId: calendarUrl, syncToken, ...stamp } });
+  const applied = await applyAvailabilityChanges(ctx.db, {
+    connectionId,
+    supplierId: conn.supplierId,
+    calendarId: calendarUrl,
+    upserts,
+    removals,
+    fullSync,
+    syncToken: nextToken ?? null,
+    now,
   });
+  result.upserted = applied.upserted;
+  result.deleted = applied.deleted;
 
   const { skippedObjects: _details, ...counts } = result;
   ctx.log.info({ connectionId, ...counts }, "caldav availability pull");
   return result;
-}
-
-async function upsertBlock(db: DbOrTx, connectionId: string, supplierId: string, block: AvailabilityBlock, now: Date) {
-  const values = {
-    supplierId,
-    startsAt: block.start,
-    endsAt: block.end,
-    allDay: block.allDay,
-    status: block.status,
-    summary: block.summary ?? null,
-    updatedAt: now,
-  };
-  await db
-    .insert(availabilityBlocks)
-    .values({ connectionId, externalId: block.externalId, ...values })
-    .onConflictDoUpdate({ target: [availabilityBlocks.connectionId, availabilityBlocks.externalId], set: values });
 }

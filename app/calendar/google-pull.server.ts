@@ -13,11 +13,11 @@
 // mapping (the DB's active version, else the file). Events the hub pushed itself
 // (extendedProperties.private.hubKey, see google-push.server.ts) are ignored, so
 // our own wedding events never come back as the vendor's busy time.
-import { and, eq, notInArray } from "drizzle-orm";
+import { applyAvailabilityChanges } from "./availability-store.server";
+import { eq } from "drizzle-orm";
 import type { calendar_v3 } from "googleapis";
 import type { HubContext } from "../runtime/context.server";
-import type { DbOrTx } from "../db.server";
-import { availabilityBlocks, calendarSyncState } from "../../db/schema";
+import { calendarSyncState } from "../../db/schema";
 import { compileMapping, MappingEvaluationError, runMapping, type FieldErrors } from "../mapping/engine";
 import type { AvailabilityBlock } from "../mapping/targets";
 import { CalendarSyncError, openGoogleCalendar } from "./google-push.server";
@@ -157,39 +157,18 @@ export async function pullGoogleAvailability(
   }
 
   const now = new Date();
-  await ctx.db.transaction(async (tx) => {
-    for (const block of upserts) await upsertBlock(tx, connectionId, conn.supplierId, block, now);
-    result.upserted = upserts.length;
-    if (fullSync) {
-      const keep = upserts.map((b) => b.externalId);
-      const gone = await tx
-        .delete(availabilityBlocks)
-        .where(
-          and(
-            eq(availabilityBlocks.connectionId, connectionId),
-            ...(keep.length ? [notInArray(availabilityBlocks.externalId, keep)] : []),
-          ),
-        )
-        .returning({ id: availabilityBlocks.externalId });
-      result.deleted = gone.length;
-    } else {
-      for (const externalId of removals) {
-        const gone = await tx
-          .delete(availabilityBlocks)
-          .where(and(eq(availabilityBlocks.connectionId, connectionId), eq(availabilityBlocks.externalId, externalId)))
-          .returning({ id: availabilityBlocks.externalId });
-        result.deleted += gone.length;
-      }
-    }
-    const stamp = fullSync ? { lastFullSyncAt: now } : { lastIncrementalAt: now };
-    await tx
-      .insert(calendarSyncState)
-      .values({ connectionId, calendarId, syncToken: listing.nextSyncToken, ...stamp })
-      .onConflictDoUpdate({
-        target: calendarSyncState.connectionId,
-        set: { calendarId, syncToken: listing.nextSyncToken, ...stamp },
-      });
+  const applied = await applyAvailabilityChanges(ctx.db, {
+    connectionId,
+    supplierId: conn.supplierId,
+    calendarId,
+    upserts,
+    removals,
+    fullSync,
+    syncToken: listing.nextSyncToken,
+    now,
   });
+  result.upserted = applied.upserted;
+  result.deleted = applied.deleted;
 
   ctx.log.info(
     {
@@ -203,20 +182,4 @@ export async function pullGoogleAvailability(
     "google availability pull",
   );
   return result;
-}
-
-async function upsertBlock(db: DbOrTx, connectionId: string, supplierId: string, block: AvailabilityBlock, now: Date) {
-  const values = {
-    supplierId,
-    startsAt: block.start,
-    endsAt: block.end,
-    allDay: block.allDay,
-    status: block.status,
-    summary: block.summary ?? null,
-    updatedAt: now,
-  };
-  await db
-    .insert(availabilityBlocks)
-    .values({ connectionId, externalId: block.externalId, ...values })
-    .onConflictDoUpdate({ target: [availabilityBlocks.connectionId, availabilityBlocks.externalId], set: values });
 }

@@ -13,11 +13,11 @@
 // The hub's own events (ids in calendar_events, or our transactionId prefix for
 // one a crash left unrecorded) are ignored, so our wedding events never come
 // back as the vendor's busy time.
-import { and, eq, notInArray } from "drizzle-orm";
+import { applyAvailabilityChanges } from "./availability-store.server";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { HubContext } from "../runtime/context.server";
-import type { DbOrTx } from "../db.server";
-import { availabilityBlocks, calendarEvents, calendarSyncState } from "../../db/schema";
+import { calendarEvents, calendarSyncState } from "../../db/schema";
 import { compileMapping, MappingEvaluationError, runMapping } from "../mapping/engine";
 import type { AvailabilityBlock } from "../mapping/targets";
 import type { CalendarPullResult } from "./provider";
@@ -150,56 +150,19 @@ export async function pullOutlookAvailability(
   }
 
   const deltaLink = round.deltaLink;
-  await ctx.db.transaction(async (tx) => {
-    for (const block of upserts) await upsertBlock(tx, connectionId, cal.conn.supplierId, block, now);
-    result.upserted = upserts.length;
-    if (fullSync) {
-      const keep = upserts.map((b) => b.externalId);
-      const gone = await tx
-        .delete(availabilityBlocks)
-        .where(
-          and(
-            eq(availabilityBlocks.connectionId, connectionId),
-            ...(keep.length ? [notInArray(availabilityBlocks.externalId, keep)] : []),
-          ),
-        )
-        .returning({ id: availabilityBlocks.externalId });
-      result.deleted = gone.length;
-    } else {
-      for (const externalId of removals) {
-        const gone = await tx
-          .delete(availabilityBlocks)
-          .where(and(eq(availabilityBlocks.connectionId, connectionId), eq(availabilityBlocks.externalId, externalId)))
-          .returning({ id: availabilityBlocks.externalId });
-        result.deleted += gone.length;
-      }
-    }
-    const stamp = fullSync ? { lastFullSyncAt: now } : { lastIncrementalAt: now };
-    await tx
-      .insert(calendarSyncState)
-      .values({ connectionId, calendarId: OUTLOOK_CALENDAR_ID, syncToken: deltaLink, ...stamp })
-      .onConflictDoUpdate({
-        target: calendarSyncState.connectionId,
-        set: { calendarId: OUTLOOK_CALENDAR_ID, syncToken: deltaLink, ...stamp },
-      });
+  const applied = await applyAvailabilityChanges(ctx.db, {
+    connectionId,
+    supplierId: cal.conn.supplierId,
+    calendarId: OUTLOOK_CALENDAR_ID,
+    upserts,
+    removals,
+    fullSync,
+    syncToken: deltaLink,
+    now,
   });
+  result.upserted = applied.upserted;
+  result.deleted = applied.deleted;
 
   ctx.log.info({ connectionId, ...result }, "outlook availability pull");
   return result;
-}
-
-async function upsertBlock(db: DbOrTx, connectionId: string, supplierId: string, block: AvailabilityBlock, now: Date) {
-  const values = {
-    supplierId,
-    startsAt: block.start,
-    endsAt: block.end,
-    allDay: block.allDay,
-    status: block.status,
-    summary: block.summary ?? null,
-    updatedAt: now,
-  };
-  await db
-    .insert(availabilityBlocks)
-    .values({ connectionId, externalId: block.externalId, ...values })
-    .onConflictDoUpdate({ target: [availabilityBlocks.connectionId, availabilityBlocks.externalId], set: values });
 }
