@@ -6,14 +6,13 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "mappings/**/*.test.ts"],
     globalSetup: ["test/global-setup.ts"],
+    setupFiles: ["test/setup-database.ts"],
     // A real PostgreSQL and real child processes: give slow machines room, never retry.
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
-    // One test file at a time: files share one database, and a file's in-process worker would
-    // otherwise take another file's jobs (different keys, different simulators). Per-file databases
-    // would allow parallel files again.
-    fileParallelism: false,
-    maxWorkers: 1,
+    // Files run in parallel, each on its own database; two at a time suits the
+    // 2-core machines this runs on (many tests spawn hub processes of their own).
+    maxWorkers: 2,
   },
 });

@@ -1,6 +1,7 @@
-// One fresh PostgreSQL database per test run: on the server TEST_DATABASE_URL
+// One migrated template database per test run, on the server TEST_DATABASE_URL
 // names (e.g. the machine's PostgreSQL 15 in CI), or else on an embedded
-// PostgreSQL started for the run, so `npm test` needs nothing installed.
+// PostgreSQL started for the run, so `npm test` needs nothing installed. Each
+// test file clones its own database from it (test/setup-database.ts).
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,7 +14,9 @@ import { migrateDatabase } from "../app/runtime/migrate.server";
 
 declare module "vitest" {
   export interface ProvidedContext {
-    databaseUrl: string;
+    /** The server holding the run's databases, and the migrated template each test file clones. */
+    databaseServerUrl: string;
+    databaseTemplate: string;
   }
 }
 
@@ -55,13 +58,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const database = openDatabase(databaseUrl, { max: 2 });
   await migrateDatabase(database, databaseUrl);
   await database.close();
-  project.provide("databaseUrl", databaseUrl);
+  project.provide("databaseServerUrl", serverUrl);
+  project.provide("databaseTemplate", dbName);
   process.stdout.write(`[test] database ${dbName} on ${stopEmbedded ? "embedded PostgreSQL" : "TEST_DATABASE_URL"}\n`);
 
   return async () => {
     const adminEnd = new pg.Client({ connectionString: serverUrl });
     await adminEnd.connect();
-    await adminEnd.query(`drop database if exists "${dbName}" with (force)`);
+    // The template and any file database a crashed file left behind.
+    const { rows } = await adminEnd.query<{ datname: string }>(
+      "select datname from pg_database where datname = $1 or datname like $2",
+      [dbName, `${dbName}_f%`],
+    );
+    for (const { datname } of rows) await adminEnd.query(`drop database if exists "${datname}" with (force)`);
     await adminEnd.end();
     if (stopEmbedded) await stopEmbedded();
     if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });

@@ -1,6 +1,5 @@
 // Test fixtures over the real database and a real hub process (in-process).
 import crypto from "node:crypto";
-import { inject } from "vitest";
 import type { DestinationStream } from "pino";
 import { inProcessConfig, type HubConfig, type Role } from "../../app/config.server";
 import { openDatabase, type Database, type DbOrTx } from "../../app/db.server";
@@ -12,8 +11,11 @@ import { couples, coreFields, suppliers, supplierCouples } from "../../db/schema
 
 export const testActor = systemActor("test");
 
+/** This test file's own database (test/setup-database.ts clones it from the run's template). */
 export function testDatabaseUrl(): string {
-  return inject("databaseUrl");
+  const url = process.env.HUB_TEST_DATABASE_URL;
+  if (!url) throw new Error("HUB_TEST_DATABASE_URL is not set: run the tests through vitest (test/setup-database.ts)");
+  return url;
 }
 
 export function openTestDatabase(): Database {
