@@ -131,16 +131,21 @@ export const couples = pgTable("couples", {
 });
 
 /** The current core fields of a couple; `version` drives optimistic concurrency. */
-export const coreFields = pgTable("core_fields", {
-  coupleId: uuid("couple_id")
-    .primaryKey()
-    .references(() => couples.id, { onDelete: "cascade" }),
-  version: integer("version").notNull(),
-  fields: jsonb("fields").$type<Record<string, unknown>>().notNull(),
-  /** Last event sequence written for this couple; the next event takes seq + 1 (gapless). */
-  lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
-  updatedAt: updatedAt(),
-});
+export const coreFields = pgTable(
+  "core_fields",
+  {
+    coupleId: uuid("couple_id")
+      .primaryKey()
+      .references(() => couples.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    fields: jsonb("fields").$type<Record<string, unknown>>().notNull(),
+    /** Last event sequence written for this couple; the next event takes seq + 1 (gapless). */
+    lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
+    updatedAt: updatedAt(),
+  },
+  // Wedding-day mode looks up the weddings of the next few days by date.
+  (t) => [index("core_fields_wedding_date_idx").on(sql`(${t.fields}->>'weddingDate')`)],
+);
 
 /** Every version ever written, with its field-level diff, source and actor. */
 export const coreFieldVersions = pgTable(
@@ -981,4 +986,40 @@ export const consistencyFindings = pgTable(
       .on(t.invariant, t.entityType, t.entityId)
       .where(sql`resolved_at is null`),
   ],
+);
+
+/** One row per run of the consistency checker: proves it ran (a clean run finds nothing) and what it checked. */
+export const consistencyRuns = pgTable(
+  "consistency_runs",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    /** Per invariant: items checked and items found inconsistent. */
+    checked: jsonb("checked").$type<Record<string, { checked: number; found: number }>>().notNull().default({}),
+    found: integer("found").notNull().default(0),
+    error: text("error"),
+  },
+  (t) => [index("consistency_runs_started_idx").on(t.startedAt)],
+);
+
+/**
+ * The last pre-warm of a wedding-day couple's vendor connections: tokens
+ * refreshed ahead of expiry, calendars re-verified. One row per (couple, connection).
+ */
+export const weddingDayPrewarm = pgTable(
+  "wedding_day_prewarm",
+  {
+    coupleId: uuid("couple_id")
+      .notNull()
+      .references(() => couples.id, { onDelete: "cascade" }),
+    connectionId: uuid("connection_id")
+      .notNull()
+      .references(() => connections.id, { onDelete: "cascade" }),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    tokenRefreshed: boolean("token_refreshed").notNull().default(false),
+    calendarVerified: boolean("calendar_verified"),
+    error: text("error"),
+  },
+  (t) => [primaryKey({ columns: [t.coupleId, t.connectionId] })],
 );
