@@ -140,7 +140,7 @@ export function decideDelivery(
 
 // ------------------------------------------------------------ storage
 
-function fromRow(row: typeof recipientPreferences.$inferSelect): Preferences {
+export function preferencesFromRow(row: typeof recipientPreferences.$inferSelect): Preferences {
   return {
     channels: row.channels.filter((c): c is Channel => channelSchema.safeParse(c).success),
     mutedKinds: row.mutedKinds,
@@ -153,12 +153,12 @@ function fromRow(row: typeof recipientPreferences.$inferSelect): Preferences {
 /** `recipient` normalised like messages.recipient (lowercased email, E.164, or user id for push). */
 export async function getPreferences(db: DbOrTx, recipient: string): Promise<Preferences | null> {
   const [row] = await db.select().from(recipientPreferences).where(eq(recipientPreferences.recipient, recipient));
-  return row ? fromRow(row) : null;
+  return row ? preferencesFromRow(row) : null;
 }
 
 export async function preferencesForUser(db: DbOrTx, userId: string): Promise<{ recipient: string; prefs: Preferences }[]> {
   const rows = await db.select().from(recipientPreferences).where(eq(recipientPreferences.userId, userId));
-  return rows.map((r) => ({ recipient: r.recipient, prefs: fromRow(r) }));
+  return rows.map((r) => ({ recipient: r.recipient, prefs: preferencesFromRow(r) }));
 }
 
 /** One person's settings apply to each of their addresses (email, phone, user id for push). */

@@ -10,6 +10,7 @@ import type { DbOrTx } from "../db.server";
 import { messages, recipientPreferences, suppressions } from "../../db/schema";
 import { enqueueJob } from "../jobs/enqueue.server";
 import { parseTemplateData } from "./templates/render.server";
+import { decideDelivery, preferencesFromRow } from "./preferences.server";
 import { normalizeRecipient } from "./recipients";
 import { addTimeline } from "./timeline.server";
 import { channelSchema } from "./types";
@@ -26,6 +27,11 @@ export const sendMessageInputSchema = z.object({
   critical: z.boolean().default(false),
   coupleId: z.uuid().optional(),
   supplierId: z.uuid().optional(),
+  /** ISO 3166 country for SMS numbers written nationally ("07700 900123" with "GB"). */
+  phoneRegion: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, "must be a two-letter country code such as GB")
+    .optional(),
   /** Wait before sending (coalescing windows). */
   delayMs: z.number().int().min(0).max(86_400_000).default(0),
 });
@@ -40,40 +46,10 @@ export function messageKey(requestKey: string, channel: string, recipient: strin
   return readable.length <= 200 ? readable : `h:${crypto.createHash("sha256").update(readable).digest("hex")}`;
 }
 
-/** Minutes since local midnight in a time zone. */
-function localMinutes(now: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat("en-GB", {
-    timeZone,
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(now);
-  const h = Number(parts.find((p) => p.type === "hour")?.value ?? 0);
-  const m = Number(parts.find((p) => p.type === "minute")?.value ?? 0);
-  return h * 60 + m;
-}
-const hhmm = (v: string) => Number(v.slice(0, 2)) * 60 + Number(v.slice(3, 5));
-
-/** When quiet hours end, if `now` falls inside them (windows may wrap midnight); else null. */
-export function quietUntil(
-  now: Date,
-  pref: { quietStart: string | null; quietEnd: string | null; timeZone: string },
-): Date | null {
-  if (!pref.quietStart || !pref.quietEnd) return null;
-  const start = hhmm(pref.quietStart);
-  const end = hhmm(pref.quietEnd);
-  if (start === end) return null;
-  const cur = localMinutes(now, pref.timeZone);
-  const inside = start < end ? cur >= start && cur < end : cur >= start || cur < end;
-  if (!inside) return null;
-  const wait = (end - cur + 1440) % 1440;
-  return new Date(now.getTime() + wait * 60_000 - now.getSeconds() * 1000);
-}
-
 export async function sendMessage(db: DbOrTx, raw: SendMessageInput): Promise<{ messages: MessageRow[]; created: number }> {
   const input = sendMessageInputSchema.parse(raw);
   const data = parseTemplateData(input.template, input.data);
-  const recipients = [...new Set(input.recipients.map((r) => normalizeRecipient(input.channel, r)))];
+  const recipients = [...new Set(input.recipients.map((r) => normalizeRecipient(input.channel, r, input.phoneRegion)))];
   return db.transaction(async (tx) => {
     const [suppressed, prefs] = await Promise.all([
       tx
@@ -93,15 +69,18 @@ export async function sendMessage(db: DbOrTx, raw: SendMessageInput): Promise<{ 
       const key = messageKey(input.idempotencyKey, input.channel, recipient);
       const s = suppressedBy.get(recipient);
       const pref = prefBy.get(recipient);
-      let status: "queued" | "suppressed" = "queued";
-      let reason: string | null = null;
-      if (s) [status, reason] = ["suppressed", `suppressed: ${s.reason}`];
-      else if (pref && !pref.channels.includes(input.channel))
-        [status, reason] = ["suppressed", `preference: ${input.channel} turned off`];
-      else if (pref && !input.critical && pref.mutedKinds.includes(input.template))
-        [status, reason] = ["suppressed", `preference: ${input.template} muted`];
-      const quiet = status === "queued" && pref && !input.critical ? quietUntil(now, pref) : null;
-      const notBefore = new Date(Math.max(now.getTime() + input.delayMs, quiet?.getTime() ?? 0));
+      // Suppressions (bounces, STOP) bind even critical messages; preferences follow decideDelivery's one rule.
+      const decision = s
+        ? ({ action: "skip", reason: `suppressed: ${s.reason}` } as const)
+        : decideDelivery(
+            pref ? preferencesFromRow(pref) : null,
+            { channel: input.channel, kind: input.template, critical: input.critical },
+            now,
+          );
+      const status: "queued" | "suppressed" = decision.action === "skip" ? "suppressed" : "queued";
+      const reason = decision.action === "send" ? null : decision.reason;
+      const deferUntil = decision.action === "defer" ? decision.until.getTime() : 0;
+      const notBefore = new Date(Math.max(now.getTime() + input.delayMs, deferUntil));
       const [row] = await tx
         .insert(messages)
         .values({
@@ -113,7 +92,7 @@ export async function sendMessage(db: DbOrTx, raw: SendMessageInput): Promise<{ 
           idempotencyKey: key,
           requestKey: input.idempotencyKey,
           status,
-          statusReason: reason ?? (quiet ? "quiet hours" : null),
+          statusReason: reason,
           critical: input.critical,
           notBefore: notBefore.getTime() > now.getTime() ? notBefore : null,
           coupleId: input.coupleId ?? null,

@@ -6,14 +6,17 @@ import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import webPush from "web-push";
-import { pushSubscriptions } from "../../db/schema";
+import { messages, pushSubscriptions } from "../../db/schema";
 import { startSimulator, type RunningSimulator } from "../../simulators/harness";
 import { createPushServiceSimulator, decryptAes128gcm } from "../../simulators/push-service/index";
 import { savePushSubscription } from "../../app/messaging/push/subscriptions.server";
 import { createWebPushProvider, pushTopic, webPushProviderFactory } from "../../app/messaging/push/web-push.server";
 import { loadVapidKeys } from "../../app/messaging/push/vapid.server";
 import type { AttemptContext, OutboundMessage, PushContent } from "../../app/messaging/types";
-import { makeSupplier, makeUser, startTestHub } from "../helpers/hub";
+import { makeSupplier, makeUser, startTestHub, unique } from "../helpers/hub";
+import { sendMessage } from "../../app/messaging/send.server";
+import { renderSummary } from "../../app/messaging/templates/render.server";
+import { waitFor } from "./helpers";
 import { FormClient } from "../helpers/form-client";
 import { getPreferences } from "../../app/messaging/preferences.server";
 
@@ -23,7 +26,8 @@ let hub: Awaited<ReturnType<typeof startTestHub>>;
 
 beforeAll(async () => {
   running = await startSimulator(sim);
-  hub = await startTestHub();
+  // Role "all": the end-to-end test needs the worker that runs deliver_message.
+  hub = await startTestHub({ role: "all", config: { workerConcurrency: 2 } });
 });
 afterAll(async () => {
   await hub?.stop();
@@ -79,6 +83,28 @@ function outbound(userId: string, payload: PushContent["payload"], critical = fa
 }
 
 describe("web push to the push-service simulator", () => {
+  it("end to end: sendMessage queues it, the worker sends it, the simulator decrypts exactly what the template rendered", async () => {
+    const { user, simId } = await subscribedVendor();
+    const data = { title: "Florist running late", severity: "critical", detail: "ETA 14:10" };
+    const { messages: rows } = await sendMessage(hub.ctx.db, {
+      recipients: [user.id],
+      channel: "push",
+      template: "alert_raised",
+      data,
+      critical: true,
+      idempotencyKey: unique("push-e2e"),
+    });
+    const sent = await waitFor(async () => {
+      const [row] = await hub.ctx.db.select().from(messages).where(eq(messages.id, rows[0]!.id));
+      return row?.status === "sent" ? row : null;
+    });
+    expect(sent.provider).toBe("web-push");
+    const got = sim.push.received().filter((r) => r.subscriptionId === simId);
+    expect(got).toHaveLength(1);
+    const summary = renderSummary("alert_raised", data);
+    expect(JSON.parse(got[0]!.payload)).toEqual({ title: summary.title, body: summary.body, tag: "alert_raised" });
+  });
+
   it("the simulator decrypts exactly the payload the hub sent, with TTL, urgency and topic", async () => {
     const { user, simId } = await subscribedVendor();
     const provider = webPushProviderFactory({ ctx: hub.ctx })!;

@@ -5,7 +5,7 @@
 import crypto from "node:crypto";
 import net from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { connectors, messageEvents, messages, suppressions } from "../../db/schema";
 import { startSimulator, type RunningSimulator } from "../../simulators/harness";
 import {
@@ -20,7 +20,9 @@ import { createTwilioProvider, statusCallbackFor, type TwilioProvider } from "..
 import { loadTwilioSettings, TWILIO_INBOUND_PATH, TWILIO_STATUS_PATH } from "../../app/messaging/sms/config.server";
 import { isSmsOptedOut } from "../../app/messaging/sms/opt-out.server";
 import type { AttemptContext, OutboundMessage, SmsContent } from "../../app/messaging/types";
-import { startTestHub } from "../helpers/hub";
+import { sendMessage } from "../../app/messaging/send.server";
+import { startTestHub, unique } from "../helpers/hub";
+import { waitFor } from "./helpers";
 
 const account: TwilioAccount = {
   accountSid: `AC${crypto.randomBytes(16).toString("hex")}`,
@@ -35,7 +37,8 @@ let provider: TwilioProvider;
 
 beforeAll(async () => {
   running = await startSimulator(sim);
-  hub = await startTestHub({ config: { providerApiRoots: { twilio: running.url } } });
+  // Role "all": the end-to-end test below needs the worker that runs deliver_message.
+  hub = await startTestHub({ role: "all", config: { providerApiRoots: { twilio: running.url }, workerConcurrency: 2 } });
   await hub.ctx.db
     .insert(connectors)
     .values({
@@ -315,5 +318,51 @@ describe("STOP and START", () => {
     });
     expect(res.status).toBe(403);
     expect(await isSmsOptedOut(hub.ctx.db, from)).toBe(false);
+  });
+});
+
+describe("end to end through sendMessage", () => {
+  const sentTo = (to: string) => sim.twilio.messages().filter((m) => m.to === to);
+  const send = (recipient: string, phoneRegion?: string) =>
+    sendMessage(hub.ctx.db, {
+      recipients: [recipient],
+      channel: "sms",
+      template: "alert_raised",
+      data: { title: "Ceremony moved to 15:30", severity: "warning", detail: "Please update your timeline." },
+      idempotencyKey: unique("sms-e2e"),
+      ...(phoneRegion ? { phoneRegion } : {}),
+    });
+
+  it("a nationally written number is sent once as E.164, tracked to delivered; after STOP the next send is suppressed and Twilio sees nothing more", async () => {
+    // A real UK mobile range (libphonenumber checks the numbering plan; 07700 900xxx is fiction-only).
+    const e164 = `+4474001${crypto.randomInt(10000, 99999)}`;
+    const national = `07400 ${e164.slice(7)}`;
+    const first = await send(national, "GB");
+    expect(first.messages[0]!.recipient).toBe(e164);
+    const delivered = await waitFor(async () => {
+      const [row] = await hub.ctx.db.select().from(messages).where(eq(messages.id, first.messages[0]!.id));
+      return row?.status === "delivered" ? row : null;
+    });
+    expect(delivered.provider).toBe("twilio");
+    expect(sentTo(e164)).toHaveLength(1);
+    expect(sentTo(e164)[0]!.body).toContain("Ceremony moved to 15:30");
+
+    const stop = await sim.twilio.sendInbound({ from: e164, to: FROM, body: "STOP" });
+    expect(stop.status).toBe(200);
+    const second = await send(e164);
+    expect(second.messages[0]!.status).toBe("suppressed");
+    expect(second.messages[0]!.statusReason).toContain("suppressed");
+    // Nothing was queued for it, so nothing can reach Twilio later either.
+    const jobs = await hub.ctx.db.execute<{ n: string }>(
+      sql`select count(*) as n from graphile_worker._private_jobs where payload->>'messageId' = ${second.messages[0]!.id}`,
+    );
+    expect(Number(jobs.rows[0]!.n)).toBe(0);
+    await sim.twilio.settled();
+    expect(sentTo(e164)).toHaveLength(1);
+  });
+
+  it("refuses a number that cannot be read with a reason a person can act on, writing nothing", async () => {
+    await expect(send("07700 900")).rejects.toThrow(/phone number/i);
+    await expect(send("12345", "GB")).rejects.toThrow(/not a valid number|too short|phone number/i);
   });
 });

@@ -141,6 +141,8 @@ export function createTwilioProvider(input: TwilioSettings): TwilioProvider {
   return {
     id: "twilio",
     channel: "sms",
+    // No idempotency key on Twilio's Messages API: an ambiguous attempt is "sent, unconfirmed", never resent.
+    idempotent: false,
     settings: {
       accountSid: settings.accountSid,
       from: settings.from,
