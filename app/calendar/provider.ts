@@ -27,6 +27,20 @@ export interface CalendarPullResult {
   ignored: number;
 }
 
+/** One stored mapping (a calendar_events row) to ask the provider about. */
+export interface CalendarEventRef {
+  providerEventId: string;
+  calendarId: string;
+}
+
+/**
+ * What the provider said about one of our events: still there; gone (404/410,
+ * or Google's "cancelled" tombstone); or unchecked, when the provider could
+ * not be asked (auth, network, 5xx), which is not evidence that it is gone.
+ */
+export type EventPresence =
+  { state: "present" } | { state: "gone"; status: number | "cancelled" } | { state: "unchecked"; reason: string };
+
 export interface CalendarProvider {
   connectorId: string;
   push(ctx: HubContext, connectionId: string): Promise<CalendarPushResult>;
@@ -39,6 +53,23 @@ export interface CalendarProvider {
   isWatched?(ctx: HubContext, connectionId: string): Promise<boolean>;
   /** Close the connection's channels (disconnect). */
   unwatch?(ctx: HubContext, connectionId: string): Promise<void>;
+  /**
+   * Does the provider still hold these events of ours? One answer per ref, in
+   * order; one sign-in per call, so callers batch a connection's refs. Never
+   * throws: a connection that cannot be opened answers "unchecked" for all.
+   */
+  exists?(ctx: HubContext, connectionId: string, refs: readonly CalendarEventRef[]): Promise<EventPresence[]>;
+}
+
+/** How a failed lookup of one event reads: 404/410 is "gone", anything else leaves it unchecked. */
+export function presenceFromError(err: unknown): EventPresence {
+  const status = providerStatus(err);
+  if (status === 404 || status === 410) return { state: "gone", status };
+  if (status === 401 || status === 403) return { state: "unchecked", reason: `not authorised (${status})` };
+  // The Graph SDK reports a failed fetch as statusCode -1.
+  if (status !== undefined && status > 0) return { state: "unchecked", reason: `provider answered ${status}` };
+  const message = err instanceof Error ? err.message : String(err);
+  return { state: "unchecked", reason: message.slice(0, 200) };
 }
 
 /**

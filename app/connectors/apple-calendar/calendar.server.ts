@@ -2,6 +2,7 @@
 // contract (the work is in app/calendar/caldav-*.server.ts).
 import type { CalendarProvider } from "../../calendar/provider";
 import { removeCalDavEvents, syncCalDavCalendar } from "../../calendar/caldav-push.server";
+import { caldavEventsExist } from "../../calendar/event-presence.server";
 import { pullCalDavAvailability } from "../../calendar/caldav-pull.server";
 
 export const calendarProvider: CalendarProvider = {
@@ -12,4 +13,5 @@ export const calendarProvider: CalendarProvider = {
     return counts;
   },
   removeAll: (ctx, connectionId) => removeCalDavEvents(ctx, connectionId),
+  exists: caldavEventsExist,
 };

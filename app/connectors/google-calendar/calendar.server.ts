@@ -2,6 +2,7 @@
 import type { CalendarProvider } from "../../calendar/provider";
 import { removeGoogleEvents, syncGoogleCalendar } from "../../calendar/google-push.server";
 import { pullGoogleAvailability } from "../../calendar/google-pull.server";
+import { googleEventsExist } from "../../calendar/event-presence.server";
 import { hasLiveGoogleChannel, stopGoogleChannels, watchGoogleCalendar } from "../../calendar/google-watch.server";
 
 export const calendarProvider: CalendarProvider = {
@@ -19,4 +20,5 @@ export const calendarProvider: CalendarProvider = {
   unwatch: async (ctx, connectionId) => {
     await stopGoogleChannels(ctx, connectionId);
   },
+  exists: googleEventsExist,
 };

@@ -3,6 +3,7 @@
 import type { CalendarProvider } from "../../calendar/provider";
 import { removeOutlookEvents, syncOutlookCalendar } from "../../calendar/outlook-push.server";
 import { pullOutlookAvailability } from "../../calendar/outlook-pull.server";
+import { outlookEventsExist } from "../../calendar/event-presence.server";
 import {
   createGraphSubscription,
   deleteGraphSubscriptions,
@@ -28,4 +29,5 @@ export const calendarProvider: CalendarProvider = {
   unwatch: async (ctx, connectionId) => {
     await deleteGraphSubscriptions(ctx, connectionId);
   },
+  exists: outlookEventsExist,
 };
