@@ -96,6 +96,10 @@ const envSchema = z.object({
   WEBHOOK_TIME_SCALE: z.coerce.number({ error: "must be a number" }).positive("must be positive").max(1).default(1),
   /** Outbound webhooks: an endpoint failing every attempt for this long is disabled. */
   WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number({ error: "must be a number" }).positive("must be positive").default(120),
+  /** Consistency checker: calendar mappings asked about at their provider per run. */
+  CONSISTENCY_CALENDAR_SAMPLE: z.coerce.number({ error: "must be a number" }).int().min(0).max(1000).default(50),
+  /** Consistency checker: work this many minutes past its time with no job to run it is "stuck". */
+  CONSISTENCY_GRACE_MINUTES: z.coerce.number({ error: "must be a number of minutes" }).min(1).max(1440).default(10),
 });
 
 export type Role = "all" | "web" | "worker";
@@ -136,6 +140,8 @@ export interface HubConfig {
   opsAlertRecoverMs: number;
   /** Outbound webhooks: SSRF guard, retry schedule, timeouts (app/webhooks/outbound/config.ts). */
   webhooksOut: WebhooksOutConfig;
+  /** The consistency checker (app/ops/consistency.server.ts). */
+  consistency: { calendarSample: number; graceMs: number };
 }
 
 export class ConfigError extends Error {
@@ -225,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeScale: e.WEBHOOK_TIME_SCALE,
       disableAfterHours: e.WEBHOOK_DISABLE_AFTER_HOURS,
     }),
+    consistency: { calendarSample: e.CONSISTENCY_CALENDAR_SAMPLE, graceMs: e.CONSISTENCY_GRACE_MINUTES * 60_000 },
   };
 }
 
@@ -258,6 +265,7 @@ export function inProcessConfig(databaseUrl: string, overrides: Partial<HubConfi
     opsAlertForMs: 3_000,
     opsAlertRecoverMs: 3_000,
     webhooksOut: webhooksOutConfig(overrides.mode ?? "sandbox", {}),
+    consistency: { calendarSample: 50, graceMs: 10 * 60_000 },
     ...overrides,
   };
 }

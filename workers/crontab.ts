@@ -8,4 +8,7 @@ export const CRONTAB = [
   "7 * * * * import_schedule ?max=1",
   // Runs whose worker died: resumed once their job is gone or its lock is 30 minutes old.
   "*/10 * * * * import_sweep ?max=1",
+  // Invariants (event log, calendar mappings, stuck work) for the data-inconsistency KPI. Same queue and job key as
+  // the console's "run now": runs never overlap, and a slot that finds one waiting adds nothing.
+  "*/5 * * * * check_consistency ?max=1&queue=consistency&jobKey=consistency:check&jobKeyMode=preserve_run_at",
 ].join("\n");

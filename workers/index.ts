@@ -13,6 +13,8 @@ import { importScheduleTask, importSweepTask } from "./scheduled-imports";
 import { instrumentTaskList } from "../app/ops/metrics.server";
 import { processInboundWebhookTask } from "./process-inbound-webhook";
 import { deliverWebhooksTask } from "./deliver-webhooks";
+import { checkConsistencyTask } from "./check-consistency";
+import { CONSISTENCY_TASK } from "../app/ops/consistency.server";
 
 export function createTaskList(ctx: HubContext): TaskList {
   // Every task's duration and outcome (hub_job_duration_seconds), without touching each task.
@@ -30,5 +32,6 @@ export function createTaskList(ctx: HubContext): TaskList {
     import_sweep: importSweepTask(ctx),
     process_inbound_webhook: processInboundWebhookTask(ctx),
     deliver_webhooks: deliverWebhooksTask(ctx),
+    [CONSISTENCY_TASK]: checkConsistencyTask(ctx),
   });
 }

@@ -152,7 +152,7 @@ export const KPIS = [
     amber: 0,
     inclusive: true,
     targetText: "0%",
-    drill: "/console/audit",
+    drill: "/console/consistency",
     how: "open findings of the consistency checker",
   },
   {

@@ -165,16 +165,16 @@ export async function computeKpis(db: DbOrTx, reader: SnapshotReader, opts: KpiO
   };
 }
 
-/** Open findings; unknown until the consistency checker has evidently run (a finding, or its cron ran). */
+/**
+ * Open findings of the consistency checker (app/ops/consistency.server.ts);
+ * unknown until one of its runs has finished: no run is no evidence, not zero.
+ */
 async function inconsistencies(db: DbOrTx): Promise<number | null> {
-  const res = await db.execute<{ open: string; ever: boolean; ran: boolean }>(sql`select
-    (select count(*) from consistency_findings where resolved_at is null) as open,
-    exists (select 1 from consistency_findings) as ever,
-    exists (select 1 from graphile_worker._private_known_crontabs
-            where identifier like '%consisten%' and last_execution is not null) as ran`);
+  const res = await db.execute<{ ran: boolean; open: string }>(sql`select
+    exists (select 1 from consistency_runs where finished_at is not null and error is null) as ran,
+    (select count(*) from consistency_findings where resolved_at is null) as open`);
   const r = res.rows[0];
-  if (!r || (!r.ever && !r.ran)) return null;
-  return Number(r.open);
+  return r?.ran ? Number(r.open) : null;
 }
 
 /** Jobs due and waiting, running, and the oldest due job's age, per task (graphile-worker's own tables). */
