@@ -11,6 +11,7 @@ import express from "express";
 import type { Response } from "express";
 import { z } from "zod";
 import type { SimulatorDefinition } from "../harness.js";
+import { newestFirst } from "../outbox-listing.js";
 
 export interface PushSubscriptionKeys {
   /** Browser side: uncompressed P-256 public key (65 bytes) and its private scalar (32 bytes), base64url. */
@@ -248,6 +249,11 @@ export function createPushServiceSimulator(): PushServiceSimulatorDefinition {
       });
       router.get("/received", (_req, res) => {
         res.json({ received: state.received(), rejected: state.rejected() });
+      });
+      // Newest first, ?limit= (simulators/outbox-listing.ts): the sandbox console's outbox page reads this.
+      router.get("/outbox", (req, res) => {
+        const { total, items } = newestFirst(state.received(), req.query.limit);
+        res.json({ provider: "push-service", channel: "push", total, received: items });
       });
     },
   };

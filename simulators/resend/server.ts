@@ -11,6 +11,7 @@ import { Webhook } from "svix";
 import { z } from "zod";
 import type { SimulatorContext, SimulatorDefinition } from "../harness.js";
 import { createOutbox, createWindowLimiter, type Outbox } from "../email/outbox.js";
+import { newestFirst } from "../outbox-listing.js";
 
 export interface ResendSimulatorOptions {
   apiKeys?: string[];
@@ -143,8 +144,10 @@ export function createResendSimulator(opts: ResendSimulatorOptions = {}): Resend
     name: "resend",
     routes,
     controlRoutes(router) {
-      router.get("/outbox", (_req, res) => {
-        res.json({ emails: outbox.list(), duplicates: outbox.duplicates() });
+      // Newest first, ?limit= (simulators/outbox-listing.ts): the sandbox console's outbox page reads this.
+      router.get("/outbox", (req, res) => {
+        const { total, items } = newestFirst(outbox.list(), req.query.limit);
+        res.json({ provider: "resend", channel: "email", total, emails: items, duplicates: outbox.duplicates() });
       });
     },
     outbox,

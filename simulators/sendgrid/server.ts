@@ -10,6 +10,7 @@ import { generateKeyPairSync, randomBytes, sign as ecdsaSign } from "node:crypto
 import { z } from "zod";
 import type { SimulatorDefinition } from "../harness.js";
 import { createOutbox, createWindowLimiter, type Outbox } from "../email/outbox.js";
+import { newestFirst } from "../outbox-listing.js";
 
 export interface SendGridSimulatorOptions {
   apiKeys?: string[];
@@ -129,8 +130,10 @@ export function createSendGridSimulator(opts: SendGridSimulatorOptions = {}): Se
     name: "sendgrid",
     routes,
     controlRoutes(router) {
-      router.get("/outbox", (_req, res) => {
-        res.json({ emails: outbox.list(), duplicates: outbox.duplicates() });
+      // Newest first, ?limit= (simulators/outbox-listing.ts): the sandbox console's outbox page reads this.
+      router.get("/outbox", (req, res) => {
+        const { total, items } = newestFirst(outbox.list(), req.query.limit);
+        res.json({ provider: "sendgrid", channel: "email", total, emails: items, duplicates: outbox.duplicates() });
       });
       router.get("/event-webhook-key", (_req, res) => {
         res.json({ public_key: publicKeyB64 });

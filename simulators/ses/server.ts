@@ -13,6 +13,7 @@ import { generate } from "selfsigned";
 import { z } from "zod";
 import type { SimulatorContext, SimulatorDefinition } from "../harness.js";
 import { createOutbox, createWindowLimiter, type Outbox } from "../email/outbox.js";
+import { newestFirst } from "../outbox-listing.js";
 
 export interface SesSimulatorOptions {
   accessKeyIds?: string[];
@@ -165,8 +166,10 @@ export function createSesSimulator(opts: SesSimulatorOptions = {}): SesSimulator
     name: "ses",
     routes,
     controlRoutes(router) {
-      router.get("/outbox", (_req, res) => {
-        res.json({ emails: outbox.list(), duplicates: outbox.duplicates() });
+      // Newest first, ?limit= (simulators/outbox-listing.ts): the sandbox console's outbox page reads this.
+      router.get("/outbox", (req, res) => {
+        const { total, items } = newestFirst(outbox.list(), req.query.limit);
+        res.json({ provider: "ses", channel: "email", total, emails: items, duplicates: outbox.duplicates() });
       });
     },
     outbox,

@@ -13,6 +13,7 @@ import { z } from "zod";
 import { SegmentedMessage } from "sms-segments-calculator";
 import type { SimulatorDefinition } from "../harness.js";
 import { twilioSignature } from "./signature.js";
+import { newestFirst } from "../outbox-listing.js";
 
 export interface TwilioAccount {
   accountSid: string;
@@ -303,6 +304,11 @@ export function createTwilioSimulator(opts: TwilioSimulatorOptions = {}): Twilio
     controlRoutes(router) {
       router.get("/messages", (_req, res) => {
         res.json({ messages: state.messages() });
+      });
+      // Newest first, ?limit= (simulators/outbox-listing.ts): the sandbox console's outbox page reads this.
+      router.get("/outbox", (req, res) => {
+        const { total, items } = newestFirst(state.messages(), req.query.limit);
+        res.json({ provider: "twilio", channel: "sms", total, messages: items });
       });
       router.put("/numbers", (req, res) => {
         const body = z.object({ number: z.string().regex(E164), smsUrl: z.url().nullable() }).safeParse(req.body);
