@@ -1,6 +1,8 @@
 // Messages in the console: staff open a message's timeline after a failover
-// (Resend answered 500, SendGrid took it) and preview a template. The failed-
-// over message is seeded as rows, exactly as the delivery engine writes them.
+// (Resend answered 500, SendGrid took it), preview a template, and send a test
+// message that the sandbox's Resend simulator receives and the sandbox outbox
+// shows rendered. The failed-over message is seeded as rows, exactly as the
+// delivery engine writes them; the test message goes through the real engine.
 import { randomUUID } from "node:crypto";
 import { expect, test } from "@playwright/test";
 import { mainNav, pageHeading, signInStaff } from "./support/auth";
@@ -35,12 +37,15 @@ async function seedFailedOverMessage(): Promise<{ id: string; recipient: string 
 
 test.describe("messages", () => {
   let seeded: { id: string; recipient: string };
+  const testRecipient = `e2e-outbox-${randomUUID().slice(0, 8)}@example.com`;
 
   test.beforeAll(async () => {
     seeded = await seedFailedOverMessage();
   });
   test.afterAll(async () => {
     if (seeded) await query(`delete from messages where id = $1`, [seeded.id]);
+    // Other specs expect an empty log; the audit entry of the send stays (append-only).
+    await query(`delete from messages where recipient = $1`, [testRecipient]);
   });
 
   test("staff open a message's timeline after a failover", async ({ page }, testInfo) => {
@@ -84,5 +89,68 @@ test.describe("messages", () => {
     const file = testInfo.outputPath("message-template-preview.png");
     await page.screenshot({ path: file, fullPage: true });
     await testInfo.attach("message-template-preview", { path: file, contentType: "image/png" });
+  });
+
+  test("staff send a test message and see it rendered in the sandbox outbox", async ({ page }, testInfo) => {
+    await signInStaff(page);
+    await page.goto("/console/messages");
+    const subnav = page.getByRole("navigation", { name: "Messages" });
+    await subnav.getByRole("link", { name: "Send a test" }).click();
+    await expect(pageHeading(page)).toHaveText("Send a test message");
+
+    // A bad recipient is refused next to the field.
+    const form = page.getByRole("form", { name: "Send a test message" });
+    await form.getByLabel("Channel").selectOption("email");
+    await form.getByLabel("Recipient").fill("not-an-address");
+    await form.getByLabel("Template").selectOption({ label: "Wedding reminder" });
+    await form.getByRole("button", { name: "Send test message" }).click();
+    await expect(page.locator("#recipient-error")).toHaveText(/must be an email address/);
+    await expect(form.getByLabel("Recipient")).toHaveAttribute("aria-invalid", "true");
+
+    await form.getByLabel("Recipient").fill(testRecipient);
+    await form.getByLabel("Template").selectOption({ label: "Wedding reminder" });
+    await form.getByRole("button", { name: "Send test message" }).click();
+    await expect(page).toHaveURL(/\/console\/messages\/[0-9a-f-]{36}$/);
+    const messageId = page.url().split("/").pop()!;
+    await expect(pageHeading(page)).toHaveText(`wedding_reminder → ${testRecipient}`);
+    // The sandbox's worker delivers it through the Resend simulator (the first email provider).
+    await expect(async () => {
+      await page.reload();
+      await expect(page.locator("[data-message-status]")).toHaveAttribute("data-message-status", "sent", { timeout: 1000 });
+    }).toPass({ timeout: 30_000 });
+    await expect(page.locator("[data-message-provider]")).toHaveText("resend");
+
+    await subnav.getByRole("link", { name: "Sandbox outbox" }).click();
+    await expect(pageHeading(page)).toHaveText("Sandbox outbox");
+    await expect(page.locator('[data-source="resend"]')).toHaveAttribute("data-source-ok", "true");
+    const entry = page.locator('[data-outbox-entry="email"]', {
+      has: page.locator("[data-outbox-to]", { hasText: testRecipient }),
+    });
+    await expect(entry).toHaveCount(1);
+    await expect(entry.locator("[data-outbox-subject]")).toHaveText("Ava & Noah's wedding is in 7 days");
+    await expect(entry.getByRole("link", { name: "Open the message's timeline" })).toHaveAttribute(
+      "href",
+      `/console/messages/${messageId}`,
+    );
+    const frame = entry.frameLocator("iframe");
+    await expect(frame.getByRole("heading", { name: "Ava & Noah's wedding is coming up" })).toBeVisible();
+    await expect(frame.getByText("Hartwell House")).toBeVisible();
+    await entry.getByText("Plain text").click();
+    await expect(entry.locator("[data-outbox-text]")).toContainText("Saturday 12 June 2027");
+
+    await entry.scrollIntoViewIfNeeded();
+    const file = testInfo.outputPath("sandbox-outbox-test-message.png");
+    await page.screenshot({ path: file, fullPage: true });
+    await testInfo.attach("sandbox-outbox-test-message", { path: file, contentType: "image/png" });
+
+    // Provider health: the sandbox's providers are configured, and Resend has just succeeded.
+    await subnav.getByRole("link", { name: "Provider health" }).click();
+    await expect(pageHeading(page)).toHaveText("Provider health");
+    const resend = page.locator('tr[data-provider="resend"]');
+    await expect(resend.locator("td[data-configured]")).toHaveAttribute("data-configured", "true");
+    await expect(resend).toHaveAttribute("data-circuit", "closed");
+    const healthFile = testInfo.outputPath("provider-health.png");
+    await page.screenshot({ path: healthFile, fullPage: true });
+    await testInfo.attach("provider-health", { path: healthFile, contentType: "image/png" });
   });
 });

@@ -93,37 +93,71 @@ export function invalidateProviders(ctx: HubContext): void {
   cache.delete(ctx);
 }
 
+type ConnectorRow = typeof connectors.$inferSelect;
+
+interface ResolvedProvider {
+  id: string;
+  channel: Channel;
+  /** Staff switched it on (the connector row's flag and settings.enabled). */
+  enabled: boolean;
+  settings: ProviderSettings;
+  /** Where its credentials come from. */
+  credentials: "settings" | "sandbox" | "none";
+  apiRoot: string | undefined;
+  /** null: enabled but not configured (the factory found no usable credentials), or disabled (not built). */
+  provider: MessageProvider | null;
+}
+
+/** One provider as the engine sees it; the provider is only built when it is enabled. */
+function resolve(
+  ctx: HubContext,
+  id: string,
+  entry: { channel: Channel; create: ProviderFactory },
+  row: ConnectorRow | undefined,
+): ResolvedProvider {
+  const raw = row?.settings ?? {};
+  const settings = providerSettingsSchema.parse({
+    ...raw,
+    priority: typeof raw.priority === "number" ? raw.priority : (DEFAULT_PRIORITY[id] ?? 100),
+    rateLimit: raw.rateLimit ?? manifestRate(id),
+  });
+  const enabled = (row?.enabled ?? true) && settings.enabled;
+  const sandboxUrl = sandboxSimulatorUrl(ctx.config, id);
+  const credentials = row?.secretsEnc ? "settings" : sandboxUrl ? "sandbox" : "none";
+  const apiRoot =
+    ctx.config.providerApiRoots[id] ??
+    z.string().url().optional().catch(undefined).parse(raw.apiRootUrl) ??
+    sandboxUrl ??
+    undefined;
+  if (!enabled) return { id, channel: entry.channel, enabled, settings, credentials, apiRoot, provider: null };
+  const secrets = row?.secretsEnc
+    ? z.record(z.string(), z.string()).parse(ctx.vault.decryptJson(row.secretsEnc))
+    : sandboxUrl
+      ? (SANDBOX_SECRETS[id] ?? {})
+      : {};
+  const provider = entry.create({ ctx, settings: raw, secrets, apiRoot });
+  return { id, channel: entry.channel, enabled, settings, credentials, apiRoot, provider };
+}
+
+async function connectorRows(ctx: HubContext): Promise<Map<string, ConnectorRow>> {
+  const rows = await ctx.db
+    .select()
+    .from(connectors)
+    .where(inArray(connectors.id, [...factories.keys()]));
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
 async function build(ctx: HubContext): Promise<Map<Channel, ConfiguredProvider[]>> {
-  const ids = [...factories.keys()];
-  const rows = await ctx.db.select().from(connectors).where(inArray(connectors.id, ids));
-  const byId = new Map(rows.map((r) => [r.id, r]));
+  const byId = await connectorRows(ctx);
   const byChannel = new Map<Channel, ConfiguredProvider[]>();
-  for (const [id, { channel, create }] of factories) {
+  for (const [id, entry] of factories) {
     const row = byId.get(id);
     if (row && !row.enabled) continue;
-    const raw = row?.settings ?? {};
-    const settings = providerSettingsSchema.parse({
-      ...raw,
-      priority: typeof raw.priority === "number" ? raw.priority : (DEFAULT_PRIORITY[id] ?? 100),
-      rateLimit: raw.rateLimit ?? manifestRate(id),
-    });
-    if (!settings.enabled) continue;
-    const sandboxUrl = sandboxSimulatorUrl(ctx.config, id);
-    const secrets = row?.secretsEnc
-      ? z.record(z.string(), z.string()).parse(ctx.vault.decryptJson(row.secretsEnc))
-      : sandboxUrl
-        ? (SANDBOX_SECRETS[id] ?? {})
-        : {};
-    const apiRoot =
-      ctx.config.providerApiRoots[id] ??
-      z.string().url().optional().catch(undefined).parse(raw.apiRootUrl) ??
-      sandboxUrl ??
-      undefined;
-    const provider = create({ ctx, settings: raw, secrets, apiRoot });
+    const { provider, settings } = resolve(ctx, id, entry, row);
     if (!provider) continue;
-    const list = byChannel.get(channel) ?? [];
+    const list = byChannel.get(entry.channel) ?? [];
     list.push({ provider, settings });
-    byChannel.set(channel, list);
+    byChannel.set(entry.channel, list);
   }
   for (const list of byChannel.values()) list.sort((a, b) => a.settings.priority - b.settings.priority);
   return byChannel;
@@ -141,4 +175,61 @@ export async function providersFor(ctx: HubContext, channel: Channel): Promise<C
   const byChannel = await build(ctx);
   cache.set(ctx, { at: Date.now(), byChannel });
   return byChannel.get(channel) ?? [];
+}
+
+export interface ProviderDescription {
+  id: string;
+  channel: Channel;
+  enabled: boolean;
+  /** Enabled and has what it needs to send; null when disabled (not checked). */
+  configured: boolean | null;
+  priority: number;
+  credentials: "settings" | "sandbox" | "none";
+  apiRoot: string | null;
+  breakerThreshold: number;
+  halfOpenAfterMs: number;
+  /** Settings staff saved that the engine cannot read (the provider is then left out). */
+  settingsError: string | null;
+}
+
+/**
+ * Every registered provider as this process would build it right now, for the console (read-only:
+ * a provider built here to check its configuration is closed again at once, and the engine's cache is untouched).
+ */
+export async function describeProviders(ctx: HubContext): Promise<ProviderDescription[]> {
+  const byId = await connectorRows(ctx);
+  const out: ProviderDescription[] = [];
+  for (const [id, entry] of factories) {
+    try {
+      const r = resolve(ctx, id, entry, byId.get(id));
+      if (r.provider) void r.provider.close?.();
+      out.push({
+        id,
+        channel: r.channel,
+        enabled: r.enabled,
+        configured: r.enabled ? r.provider !== null : null,
+        priority: r.settings.priority,
+        credentials: r.credentials,
+        apiRoot: r.apiRoot ?? null,
+        breakerThreshold: r.settings.breakerThreshold,
+        halfOpenAfterMs: r.settings.halfOpenAfterMs,
+        settingsError: null,
+      });
+    } catch (err) {
+      out.push({
+        id,
+        channel: entry.channel,
+        enabled: byId.get(id)?.enabled ?? true,
+        configured: false,
+        priority: DEFAULT_PRIORITY[id] ?? 100,
+        credentials: byId.get(id)?.secretsEnc ? "settings" : "none",
+        apiRoot: null,
+        breakerThreshold: 0,
+        halfOpenAfterMs: 0,
+        settingsError: err instanceof Error ? err.message.slice(0, 300) : String(err),
+      });
+    }
+  }
+  const channelOrder: Channel[] = ["email", "sms", "push"];
+  return out.sort((a, b) => channelOrder.indexOf(a.channel) - channelOrder.indexOf(b.channel) || a.priority - b.priority);
 }

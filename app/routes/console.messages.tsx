@@ -1,4 +1,5 @@
-// /console/messages: the layout of the messages area (log, one message's timeline, template previews).
+// /console/messages: the layout of the messages area (log, one message's timeline, sending a test
+// message, provider health, the sandbox outbox, template previews).
 import { NavLink, Outlet } from "@remix-run/react";
 
 export default function MessagesLayout() {
@@ -8,6 +9,9 @@ export default function MessagesLayout() {
         <NavLink to="/console/messages" end>
           Log
         </NavLink>{" "}
+        <NavLink to="/console/messages/send">Send a test</NavLink>{" "}
+        <NavLink to="/console/messages/providers">Provider health</NavLink>{" "}
+        <NavLink to="/console/messages/outbox">Sandbox outbox</NavLink>{" "}
         <NavLink to="/console/messages/templates">Templates</NavLink>
       </nav>
       <Outlet />
