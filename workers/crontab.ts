@@ -11,4 +11,6 @@ export const CRONTAB = [
   // Invariants (event log, calendar mappings, stuck work) for the data-inconsistency KPI. Same queue and job key as
   // the console's "run now": runs never overlap, and a slot that finds one waiting adds nothing.
   "*/5 * * * * check_consistency ?max=1&queue=consistency&jobKey=consistency:check&jobKeyMode=preserve_run_at",
+  // Wedding-day mode: refresh tokens and re-verify calendars of every wedding within 48 hours, ahead of need.
+  "*/10 * * * * prewarm_wedding_days ?max=1&jobKey=wedding-day:prewarm&jobKeyMode=preserve_run_at",
 ].join("\n");

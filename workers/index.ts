@@ -14,6 +14,7 @@ import { instrumentTaskList } from "../app/ops/metrics.server";
 import { processInboundWebhookTask } from "./process-inbound-webhook";
 import { deliverWebhooksTask } from "./deliver-webhooks";
 import { checkConsistencyTask } from "./check-consistency";
+import { prewarmWeddingDaysTask } from "./prewarm-wedding-days";
 import { CONSISTENCY_TASK } from "../app/ops/consistency.server";
 
 export function createTaskList(ctx: HubContext): TaskList {
@@ -33,5 +34,6 @@ export function createTaskList(ctx: HubContext): TaskList {
     process_inbound_webhook: processInboundWebhookTask(ctx),
     deliver_webhooks: deliverWebhooksTask(ctx),
     [CONSISTENCY_TASK]: checkConsistencyTask(ctx),
+    prewarm_wedding_days: prewarmWeddingDaysTask(ctx),
   });
 }

@@ -9,6 +9,7 @@ import { connections, supplierCouples } from "../../db/schema";
 import { enqueueJob } from "../jobs/enqueue.server";
 import { registerEventConsumer } from "../core-fields/consumers.server";
 import { calendarConnectorIds } from "./registry.server";
+import { connectionPriorityFor } from "../wedding-day/mode.server";
 
 /** A short wait so that a burst of writes is pushed by one run ("replace" moves run_at on each enqueue). */
 export const CALENDAR_SYNC_DELAY_MS = 2_000;
@@ -34,6 +35,7 @@ export interface CalendarSyncEnqueue {
 
 export async function enqueueCalendarSync(db: DbOrTx, connectionId: string, opts: CalendarSyncEnqueue = {}): Promise<void> {
   const delayMs = opts.delayMs ?? CALENDAR_SYNC_DELAY_MS;
+  const priority = await connectionPriorityFor(db, connectionId);
   await enqueueJob(
     db,
     "sync_calendar",
@@ -42,6 +44,7 @@ export async function enqueueCalendarSync(db: DbOrTx, connectionId: string, opts
       jobKey: calendarSyncJobKey(connectionId),
       jobKeyMode: opts.keyMode ?? "replace",
       runAt: delayMs > 0 ? new Date(Date.now() + delayMs) : undefined,
+      priority,
     },
   );
 }

@@ -15,6 +15,7 @@ export interface NavItem {
 
 export const CONSOLE_NAV: NavItem[] = [
   { to: "/console", label: "Dashboard", end: true },
+  { to: "/console/wedding-day", label: "Wedding day" },
   { to: "/console/couples", label: "Couples & core fields" },
   { to: "/console/connectors", label: "Connectors" },
   { to: "/console/connections", label: "Connections" },

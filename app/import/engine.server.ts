@@ -254,10 +254,15 @@ export async function startImport(ctx: HubContext, input: StartImportInput): Pro
 }
 
 /** Queue a live run's job again (same key, "replace"): how a run whose worker died is picked up by another. */
-export async function resumeImport(db: DbOrTx, runId: string): Promise<boolean> {
+export async function resumeImport(db: DbOrTx, runId: string, runAt?: Date): Promise<boolean> {
   const [run] = await db.select({ status: syncRuns.status }).from(syncRuns).where(eq(syncRuns.id, runId));
   if (!run || (run.status !== "queued" && run.status !== "running")) return false;
-  await enqueueJob(db, "import_clients", { runId }, { jobKey: importJobKey(runId), jobKeyMode: "replace", maxAttempts: 10 });
+  await enqueueJob(
+    db,
+    "import_clients",
+    { runId },
+    { jobKey: importJobKey(runId), jobKeyMode: "replace", maxAttempts: 10, runAt },
+  );
   return true;
 }
 
@@ -293,7 +298,8 @@ async function dryRun(ctx: HubContext, connection: ImportConnection, input: Star
 
 export interface RunImportOutcome {
   runId: string;
-  status: "succeeded" | "failed" | "running" | "skipped";
+  /** "yielded": paused between pages for a wedding's critical work; its job is queued again. */
+  status: "succeeded" | "failed" | "running" | "skipped" | "yielded";
   counts: ImportCounts;
   done: number;
   total: number | null;
@@ -314,7 +320,13 @@ const countsOf = (raw: Record<string, number>): ImportCounts => ({
 export async function runImport(
   ctx: HubContext,
   runId: string,
-  opts: { finalAttempt?: boolean; signal?: AbortSignal } = {},
+  opts: {
+    finalAttempt?: boolean;
+    signal?: AbortSignal;
+    /** Asked between pages: true = stop here and resume after `yieldForMs` (wedding-day work comes first). */
+    shouldYield?: () => Promise<boolean>;
+    yieldForMs?: number;
+  } = {},
 ): Promise<RunImportOutcome> {
   const [run] = await ctx.db.select().from(syncRuns).where(eq(syncRuns.id, runId));
   if (!run) throw new NotFoundError(`No sync run ${runId}`);
@@ -385,6 +397,11 @@ export async function runImport(
       state = committed;
       position = next;
       if (page.next === null) return { runId, status: "succeeded", ...state, pages: position.pages };
+      // Bulk work yields between pages (the cursor is committed, nothing is lost or repeated).
+      if (opts.shouldYield && (await opts.shouldYield())) {
+        await resumeImport(ctx.db, runId, new Date(Date.now() + (opts.yieldForMs ?? 5_000)));
+        return { runId, status: "yielded", ...state, pages: position.pages };
+      }
     }
   } catch (err) {
     // A refused key cannot get better by retrying; other failures can, until the last attempt.

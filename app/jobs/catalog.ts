@@ -41,6 +41,8 @@ export const taskPayloadSchemas = {
   deliver_webhooks: z.object({ endpointId: z.uuid(), coupleId: z.uuid().nullable() }),
   /** Process one stored inbound webhook delivery: map and apply it (job key `webhook-in:<deliveryId>`; retries are rescheduled by the domain). */
   process_inbound_webhook: z.object({ deliveryId: z.uuid() }),
+  /** Cron (every 10 min) and on a wedding-day switch: refresh tokens and re-verify calendars of wedding-day couples (job key `wedding-day:prewarm`). */
+  prewarm_wedding_days: z.object({}).passthrough(),
 } as const;
 
 export type TaskName = keyof typeof taskPayloadSchemas;

@@ -37,6 +37,7 @@ registerEventConsumer(async (tx, event) => {
       { supplierId: s.id, coupleId: event.coupleId, sinceSeq: event.seq },
       {
         jobKey: coreFieldsMailJobKey(s.id, event.coupleId),
+        forCouple: event.coupleId,
         jobKeyMode: "preserve_run_at",
         runAt: new Date(Date.now() + delayMs),
       },

@@ -292,7 +292,13 @@ async function reschedule(ctx: HubContext, row: MessageRow, waitMs: number, reas
       tx,
       "deliver_message",
       { messageId: row.id },
-      { jobKey: deliverJobKey(row.id), runAt: new Date(Date.now() + inMs), priority: -row.priority, maxAttempts: 25 },
+      {
+        jobKey: deliverJobKey(row.id),
+        runAt: new Date(Date.now() + inMs),
+        priority: -row.priority,
+        maxAttempts: 25,
+        forCouple: row.coupleId,
+      },
     );
   });
   return { result: "rescheduled", inMs, reason };

@@ -8,6 +8,9 @@ import { z } from "zod";
 import { recipientPreferences } from "../../db/schema";
 import type { DbOrTx } from "../db.server";
 import { channelSchema, type Channel } from "./types";
+import { isTimeZone, wallClock, zonedToInstant } from "../time/zoned";
+
+export { isTimeZone, zonedToInstant };
 
 export interface Preferences {
   channels: Channel[];
@@ -22,15 +25,6 @@ export type DeliveryDecision =
   { action: "send" } | { action: "defer"; until: Date; reason: string } | { action: "skip"; reason: string };
 
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$/;
-
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-GB", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The form/API boundary: clear messages per field. */
 export const preferencesInputSchema = z
@@ -49,61 +43,6 @@ export const preferencesInputSchema = z
     message: "Quiet hours cannot start and end at the same time",
     path: ["quietEnd"],
   });
-
-// ------------------------------------------------------------ time zone arithmetic (Intl only)
-
-interface Wall {
-  y: number;
-  m: number;
-  d: number;
-  h: number;
-  min: number;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function wallClock(t: number, timeZone: string): Wall {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-    });
-    formatters.set(timeZone, f);
-  }
-  const parts = Object.fromEntries(f.formatToParts(new Date(t)).map((p) => [p.type, p.value]));
-  return {
-    y: Number(parts.year),
-    m: Number(parts.month),
-    d: Number(parts.day),
-    h: Number(parts.hour),
-    min: Number(parts.minute),
-  };
-}
-
-const asUtc = (w: Wall) => Date.UTC(w.y, w.m - 1, w.d, w.h, w.min);
-
-/**
- * The first instant at which the wall clock in `timeZone` reads `wall` or later.
- * In a DST gap (02:30 that never happens) that is the moment the clocks jump;
- * in an overlap (01:30 twice) the first of the two.
- */
-export function zonedToInstant(wall: Wall, timeZone: string): Date {
-  const target = asUtc(wall);
-  const offsetAt = (t: number) => asUtc(wallClock(t, timeZone)) - t;
-  // The target minus either offset near it; the earlier valid one wins (overlap), else the gap's end.
-  const candidates = [target - offsetAt(target - 86_400_000), target - offsetAt(target + 86_400_000), target - offsetAt(target)];
-  const valid = candidates.filter((t) => asUtc(wallClock(t, timeZone)) === target).sort((a, b) => a - b);
-  if (valid.length) return new Date(valid[0]!);
-  // Gap: walk minute by minute from the earliest candidate until the wall clock has passed the target.
-  let t = Math.min(...candidates);
-  while (asUtc(wallClock(t, timeZone)) < target) t += 60_000;
-  return new Date(t);
-}
 
 const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 

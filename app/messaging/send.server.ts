@@ -123,6 +123,7 @@ export async function sendMessage(db: DbOrTx, raw: SendMessageInput): Promise<{ 
             jobKey: deliverJobKey(row.id),
             runAt: row.notBefore ?? undefined,
             priority: -input.priority,
+            forCouple: input.coupleId,
             // The engine reschedules itself while providers are down; graphile's retries only cover crashes.
             maxAttempts: 25,
           },

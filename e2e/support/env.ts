@@ -22,6 +22,7 @@ export const GENERIC_SIGN_IN_ERROR = "That email and password do not match an ac
 /** Console navigation, in the order of the sidebar: link label, path, page heading. */
 export const CONSOLE_PAGES = [
   { label: "Dashboard", path: "/console", heading: "Dashboard" },
+  { label: "Wedding day", path: "/console/wedding-day", heading: "Wedding day" },
   { label: "Couples & core fields", path: "/console/couples", heading: "Couples & core fields" },
   { label: "Connectors", path: "/console/connectors", heading: "Connectors" },
   { label: "Connections", path: "/console/connections", heading: "Connections", empty: "No vendor connections yet" },

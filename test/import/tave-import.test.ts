@@ -93,6 +93,30 @@ async function importedFor(supplierId: string) {
 }
 
 describe("Tave import", () => {
+  it("yields between pages while a wedding-day job waits, then finishes with exact counts", async () => {
+    const { connectionId } = await setup({ count: 60, seed: 21 });
+    // A wedding's critical job that cannot run yet (its queue is held), so it stays pending.
+    const queue = unique("held-critical");
+    await hub.ctx.db.execute(sql`select graphile_worker.add_job('diagnostics_ping', json_build_object('key', ${queue}::text),
+      queue_name => ${queue}::text, priority => -100)`);
+    await hub.ctx.db.execute(sql`update graphile_worker._private_job_queues set locked_at = now(), locked_by = 'test-holder'
+      where queue_name = ${queue}`);
+    const started = await startImport(hub.ctx, { connectionId, pageSize: 20 });
+    if (started.dryRun) throw new Error("not a dry run");
+    const runNow = async () => (await hub.ctx.db.select().from(syncRuns).where(eq(syncRuns.id, started.runId)))[0]!;
+    await waitFor(async () => (await runNow()).done === 20, "the first page", 30_000);
+    // It stopped after one page and re-queued itself for later instead of going on.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await runNow()).done).toBe(20);
+    expect((await runNow()).status).toBe("running");
+
+    await hub.ctx.db.execute(sql`delete from graphile_worker._private_jobs where payload->>'key' = ${queue}`);
+    const run = await waitForRun(started.runId, 60_000);
+    expect(run.status).toBe("succeeded");
+    expect(run.counts).toEqual({ new: 60, updated: 0, unchanged: 0, failed: 0 });
+    expect(run.cursor).toEqual({ next: null, pages: 3 });
+  });
+
   it("imports 250 clients over several pages in one run; a second run finds 0 new, 250 unchanged", async () => {
     const { supplierId, connectionId, apiKey } = await setup({ count: 250, seed: 11 });
     const first = await importAndWait(connectionId, { pageSize: 50 });

@@ -6,6 +6,7 @@ import { sql } from "drizzle-orm";
 import type { DbOrTx } from "../../db.server";
 import { enqueueJob } from "../../jobs/enqueue.server";
 import { taskPayloadSchemas } from "../../jobs/catalog";
+import { jobPriorityFor } from "../../wedding-day/mode.server";
 
 const NO_COUPLE = "none";
 
@@ -31,6 +32,7 @@ export async function enqueueDeliveryQueue(
       runAt: opts.runAt,
       // Failures are retried on our own schedule; graphile-worker only retries crashes (database errors).
       maxAttempts: 10,
+      forCouple: coupleId,
     },
   );
 }
@@ -42,13 +44,14 @@ export async function enqueueDeliveryQueue(
  */
 export async function enqueueDeliveryQueues(db: DbOrTx, endpointIds: string[], coupleId: string | null): Promise<void> {
   if (endpointIds.length === 0) return;
+  const priority = await jobPriorityFor(db, coupleId);
   const specs = endpointIds.map((endpointId) => {
     const payload = taskPayloadSchemas.deliver_webhooks.parse({ endpointId, coupleId });
     const key = deliveryQueueName(endpointId, coupleId);
     return { payload: JSON.stringify(payload), key };
   });
   await db.execute(sql`select graphile_worker.add_jobs(
-    array(select row('deliver_webhooks', s.payload::json, s.key, null::timestamptz, 10, s.key, null::int, null::text[])::graphile_worker.job_spec
+    array(select row('deliver_webhooks', s.payload::json, s.key, null::timestamptz, 10, s.key, ${priority}::int, null::text[])::graphile_worker.job_spec
           from json_to_recordset(${JSON.stringify(specs)}::json) as s(payload text, key text)),
     true)`);
 }
