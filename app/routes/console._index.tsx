@@ -14,6 +14,7 @@ import { recordAudit } from "~/audit/audit.server";
 import { CsrfField } from "~/components/CsrfField";
 import { KpiChart } from "~/components/ops/KpiChart";
 import { opsDashboard } from "~/ops/dashboard.server";
+import { weddingDayHealth } from "~/wedding-day/health.server";
 import { CHARTED_KPIS } from "~/ops/kpi-defs";
 import { acknowledgeAlert } from "~/ops/alerts.server";
 import { announceAlert, type OpsTick } from "~/ops/ticker.server";
@@ -29,8 +30,27 @@ export const links: LinksFunction = () => [
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireStaff(request, context);
-  const [summary, ops] = await Promise.all([dashboardSummary(context.hub.db), opsDashboard(context.hub.db)]);
-  return { summary, ops };
+  const [summary, ops, weddingDays] = await Promise.all([
+    dashboardSummary(context.hub.db),
+    opsDashboard(context.hub.db),
+    weddingDayHealth(context.hub),
+  ]);
+  return {
+    summary,
+    ops,
+    weddingDays: weddingDays.map((w) => ({
+      coupleId: w.coupleId,
+      displayName: w.displayName,
+      weddingDate: w.weddingDate,
+      timeZone: w.timeZone,
+      source: w.state.source,
+      health: w.health,
+      messagesWaiting: w.messagesWaiting,
+      messagesFailed: w.messagesFailed,
+      webhooksFailing: w.webhooksFailing,
+      connectionsNeedingReconnect: w.connectionsNeedingReconnect,
+    })),
+  };
 }
 
 type Reply = { tone: "ok" | "error"; message: string; queued?: string };
@@ -75,7 +95,7 @@ function formatValue(def: KpiDef, value: number | null): string {
 type Live = "connecting" | "live" | "offline";
 
 export default function Dashboard() {
-  const { summary, ops } = useLoaderData<typeof loader>();
+  const { summary, ops, weddingDays } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const [snapshot, setSnapshot] = useState(ops.snapshot);
   // Alerts come from the loader (first load, after acknowledging) and from every tick, whichever is newer.
@@ -269,6 +289,48 @@ export default function Dashboard() {
           </tbody>
         </table>
       )}
+
+      <h2>Weddings in wedding-day mode</h2>
+      {weddingDays.length === 0 ? (
+        <p className="muted">None within 48 hours, and none switched on by hand.</p>
+      ) : (
+        <table data-wedding-days>
+          <thead>
+            <tr>
+              <th>Couple</th>
+              <th>Date</th>
+              <th>Health</th>
+              <th>Waiting / failed messages</th>
+              <th>Webhooks failing</th>
+              <th>Reconnects</th>
+            </tr>
+          </thead>
+          <tbody>
+            {weddingDays.map((w) => (
+              <tr key={w.coupleId}>
+                <td>
+                  <Link to={`/console/couples/${w.coupleId}`}>{w.displayName}</Link>
+                  {w.source !== "auto" ? <span className="muted"> (switched {w.source})</span> : null}
+                </td>
+                <td>
+                  {w.weddingDate ?? "no date"} <span className="muted">{w.timeZone}</span>
+                </td>
+                <td>
+                  <span className={`kpi-state ${w.health}`}>{w.health}</span>
+                </td>
+                <td>
+                  {w.messagesWaiting} / {w.messagesFailed}
+                </td>
+                <td>{w.webhooksFailing}</td>
+                <td>{w.connectionsNeedingReconnect}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p>
+        <Link to="/console/wedding-day">Wedding day</Link>
+      </p>
 
       <h2>Connections needing reconnect</h2>
       {ops.reconnect.length === 0 ? (
