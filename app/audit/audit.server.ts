@@ -1,6 +1,6 @@
 // The audit trail: every change by a person or a system, with before and after.
-// Append-only (a database trigger refuses UPDATE and DELETE).
-import { desc } from "drizzle-orm";
+// Append-only (a database trigger refuses UPDATE and DELETE). Reading it for the
+// console (filters, pages, CSV) is in query.server.ts.
 import type { DbOrTx } from "../db.server";
 import { auditLog } from "../../db/schema";
 
@@ -30,8 +30,4 @@ export async function recordAudit(db: DbOrTx, actor: Actor, entry: AuditEntry): 
     before: entry.before ?? null,
     after: entry.after ?? null,
   });
-}
-
-export async function listAudit(db: DbOrTx, limit = 100) {
-  return db.select().from(auditLog).orderBy(desc(auditLog.id)).limit(limit);
 }

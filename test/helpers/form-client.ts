@@ -29,13 +29,13 @@ export class FormClient {
     this.cookies.set(name, value);
   }
 
-  async get(path: string): Promise<{ status: number; text: string; location: string | null }> {
+  async get(path: string): Promise<{ status: number; text: string; location: string | null; headers: Headers }> {
     const res = await fetch(this.baseUrl + path, { headers: { cookie: this.cookieHeader() }, redirect: "manual" });
     this.remember(res);
     const text = await res.text();
     const m = /name="_csrf" value="([^"]+)"/.exec(text);
     if (m) this.csrf = m[1]!;
-    return { status: res.status, text, location: res.headers.get("location") };
+    return { status: res.status, text, location: res.headers.get("location"), headers: res.headers };
   }
 
   async post(
