@@ -100,6 +100,9 @@ const errorText = (err: unknown): string => (err instanceof Error ? err.message 
 
 export async function runConsistencyCheck(ctx: HubContext, opts: ConsistencyOptions = {}): Promise<ConsistencyRunSummary> {
   const db = ctx.db;
+  // A run whose worker died never finishes: say so, rather than show it "running" forever.
+  await db.execute(sql`update consistency_runs set finished_at = now(), error = 'did not finish (its worker stopped)'
+    where finished_at is null and started_at < now() - interval '1 hour'`);
   const [run] = await db
     .execute<{ id: string }>(sql`insert into consistency_runs default values returning id`)
     .then((r) => r.rows);

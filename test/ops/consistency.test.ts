@@ -27,6 +27,7 @@ import { systemPrincipal } from "../../app/core-fields/principal";
 import { syncGoogleCalendar } from "../../app/calendar/google-push.server";
 import { enqueueJob } from "../../app/jobs/enqueue.server";
 import { deliverJobKey } from "../../app/messaging/send.server";
+import { importJobKey } from "../../app/import/engine.server";
 import { enqueueDeliveryQueue } from "../../app/webhooks/outbound/queue.server";
 import { computeKpis, KPI_BY_ID } from "../../app/ops/kpis.server";
 import { SnapshotReader } from "../../app/ops/snapshots.server";
@@ -179,7 +180,7 @@ describe("consistency checker", () => {
       .insert(syncRuns)
       .values({ kind: "import", status: "running", supplierId: supplier.id, createdAt: HOUR_AGO(), startedAt: HOUR_AGO() })
       .returning();
-    await enqueueJob(db(), "import_clients", { runId: run!.id }, { jobKey: `import:${run!.id}` });
+    await enqueueJob(db(), "import_clients", { runId: run!.id }, { jobKey: importJobKey(run!.id) });
     world = { supplierId: supplier.id, connectionId: conn!.id, coupleA, coupleB, coupleC, endpointId: endpoint!.id, push };
 
     const summary = await runConsistencyCheck(hub.ctx);
@@ -317,7 +318,7 @@ describe("consistency checker", () => {
     // Stuck work gets its jobs.
     await enqueueDeliveryQueue(db(), endpointId, coupleB);
     await enqueueJob(db(), "deliver_message", { messageId: id("stuck_message") }, { jobKey: deliverJobKey(id("stuck_message")) });
-    await enqueueJob(db(), "import_clients", { runId: id("stuck_import_run") }, { jobKey: `import:${id("stuck_import_run")}` });
+    await enqueueJob(db(), "import_clients", { runId: id("stuck_import_run") }, { jobKey: importJobKey(id("stuck_import_run")) });
 
     const summary = await runConsistencyCheck(hub.ctx);
     expect(summary).toMatchObject({ found: 0, opened: 0, resolved: 8 });
