@@ -5,7 +5,7 @@
 // Time comes from the database clock (clock_timestamp(), read after the lock),
 // so processes with skewed clocks still agree.
 import { sql } from "drizzle-orm";
-import type { DbOrTx } from "../db.server";
+import type { Db, DbOrTx } from "../db.server";
 
 export interface BucketSettings {
   /** Tokens in a full bucket (the burst). */
@@ -25,32 +25,104 @@ export function bucketFor(limit: { requests: number; perSeconds: number }): Buck
   return { capacity: limit.requests, refillPerSecond: limit.requests / limit.perSeconds };
 }
 
-/** Take one token if there is one; else say how long until there will be (or until a Retry-After ends). */
-export async function acquire(db: DbOrTx, key: string, settings: BucketSettings): Promise<AcquireResult> {
+interface BucketRow extends Record<string, unknown> {
+  blocked: boolean;
+  avail: number;
+  blocked_until: Date | string | null;
+  now: Date | string;
+}
+
+/**
+ * Take one token if there is one; else say how long until there will be (or until a Retry-After ends).
+ *
+ * One statement reads the bucket FOR UPDATE (the newest version, under READ
+ * COMMITTED) and writes it back, so the row lock is held for that statement
+ * only; its commit is asynchronous (synchronous_commit off): losing the last
+ * few token updates in a database crash only lets a few more calls through,
+ * while waiting for the WAL flush with the lock held would serialise every
+ * caller of a hot bucket behind one fsync each.
+ */
+export async function acquire(db: Db, key: string, settings: BucketSettings): Promise<AcquireResult> {
+  const r = await acquireMany(db, key, settings, 1);
+  return { granted: r.granted === 1, waitMs: r.waitMs };
+}
+
+/** Take up to `want` whole tokens at once (a lease): how many were granted, and how long to wait when none were. */
+export async function acquireMany(
+  db: Db,
+  key: string,
+  settings: BucketSettings,
+  want: number,
+): Promise<{ granted: number; waitMs: number }> {
   const { capacity, refillPerSecond } = settings;
   if (!(capacity >= 1) || !(refillPerSecond > 0)) throw new Error("rate limit: capacity must be >= 1 and refill > 0");
-  return db.transaction(async (tx) => {
-    // A new key starts full; `on conflict do nothing` makes racing first acquirers meet on the same row.
-    await tx.execute(sql`insert into rate_limit_buckets (key, tokens, refilled_at)
-                         values (${key}, ${capacity}, clock_timestamp()) on conflict (key) do nothing`);
-    const locked = await tx.execute<{ tokens: number; refilled_at: Date; blocked_until: Date | null }>(
-      sql`select tokens, refilled_at, blocked_until from rate_limit_buckets where key = ${key} for update`,
-    );
-    const row = locked.rows[0]!;
-    // Read the clock only once the lock is ours: a waiter must not use the time it started waiting.
-    const clock = await tx.execute<{ now: Date }>(sql`select clock_timestamp() as now`);
-    const now = new Date(clock.rows[0]!.now).getTime();
-    const blockedUntil = row.blocked_until ? new Date(row.blocked_until).getTime() : 0;
-    if (blockedUntil > now) return { granted: false, waitMs: blockedUntil - now };
+  if (!(Number.isInteger(want) && want >= 1)) throw new Error("rate limit: want must be a whole number >= 1");
+  const take = () =>
+    db.transaction(async (tx) => {
+      await tx.execute(sql`set local synchronous_commit = off`);
+      const res = await tx.execute<BucketRow>(sql`
+        with cur as (
+          select key, tokens, refilled_at, blocked_until, statement_timestamp() as now
+          from rate_limit_buckets where key = ${key} for update
+        ), calc as (
+          select key, now, blocked_until, refilled_at,
+            coalesce(blocked_until > now, false) as blocked,
+            least(${capacity}::float8,
+                  tokens + greatest(0, extract(epoch from now - refilled_at)) * ${refillPerSecond}::float8) as avail
+          from cur
+        ), upd as (
+          update rate_limit_buckets b set
+            tokens = case when c.blocked then b.tokens else c.avail - least(${want}::int, floor(c.avail)) end,
+            -- Never backwards: a caller that waited for the lock has an older statement time than the holder's.
+            refilled_at = case when c.blocked then b.refilled_at else greatest(c.refilled_at, c.now) end
+          from calc c where b.key = c.key
+          returning b.key
+        )
+        select blocked, avail, blocked_until, now from calc`);
+      return res.rows[0] ?? null;
+    });
+  let row = await take();
+  if (!row) {
+    await db.execute(sql`insert into rate_limit_buckets (key, tokens, refilled_at)
+                         values (${key}, ${capacity}, statement_timestamp()) on conflict (key) do nothing`);
+    row = await take();
+    if (!row) throw new Error(`rate limit ${key}: bucket vanished`);
+  }
+  const now = new Date(row.now).getTime();
+  if (row.blocked) return { granted: 0, waitMs: Math.max(1, new Date(row.blocked_until!).getTime() - now) };
+  const avail = Number(row.avail);
+  if (avail >= 1) return { granted: Math.min(want, Math.floor(avail)), waitMs: 0 };
+  return { granted: 0, waitMs: Math.ceil(((1 - avail) / refillPerSecond) * 1000) };
+}
 
-    const elapsed = Math.max(0, now - new Date(row.refilled_at).getTime()) / 1000;
-    const tokens = Math.min(capacity, Number(row.tokens) + elapsed * refillPerSecond);
-    const granted = tokens >= 1;
-    const left = granted ? tokens - 1 : tokens;
-    await tx.execute(sql`update rate_limit_buckets set tokens = ${left}, refilled_at = ${new Date(now).toISOString()}::timestamptz
-                         where key = ${key}`);
-    return granted ? { granted, waitMs: 0 } : { granted, waitMs: Math.ceil(((1 - tokens) / refillPerSecond) * 1000) };
-  });
+/**
+ * A process-local lease on a shared bucket: one database call takes a few
+ * tokens, later callers in this process spend them locally. Leased tokens are
+ * real tokens of the shared bucket (the limit holds across processes); unused
+ * ones lapse after `ttlMs`, which can only grant less, never more.
+ */
+export class LeasedBucket {
+  private tokens = 0;
+  private expiresAt = 0;
+
+  constructor(
+    private readonly key: string,
+    private readonly ttlMs = 1_000,
+  ) {}
+
+  async take(db: Db, settings: BucketSettings, now = Date.now()): Promise<AcquireResult> {
+    if (this.tokens > 0 && now < this.expiresAt) {
+      this.tokens--;
+      return { granted: true, waitMs: 0 };
+    }
+    // A twentieth of the allowance per lease (at least one token): few database calls, little stranded.
+    const want = Math.max(1, Math.min(50, Math.floor(settings.capacity / 20)));
+    const r = await acquireMany(db, this.key, settings, want);
+    if (r.granted === 0) return { granted: false, waitMs: r.waitMs };
+    this.tokens = r.granted - 1;
+    this.expiresAt = Date.now() + this.ttlMs;
+    return { granted: true, waitMs: 0 };
+  }
 }
 
 /**
@@ -85,7 +157,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 /** Wait until a token is granted (sleeping as long as the bucket says). Returns the total time waited. */
 export async function acquireWait(
-  db: DbOrTx,
+  db: Db,
   key: string,
   settings: BucketSettings,
   opts: { signal?: AbortSignal; maxWaitMs?: number } = {},

@@ -96,7 +96,11 @@ async function prewarmConnection(
     const provider = calendarProviderFor(conn.connectorId);
     if (!provider) return out;
     const refs = await ctx.db
-      .select({ providerEventId: calendarEvents.providerEventId, calendarId: calendarEvents.calendarId })
+      .select({
+        eventKey: calendarEvents.eventKey,
+        providerEventId: calendarEvents.providerEventId,
+        calendarId: calendarEvents.calendarId,
+      })
       .from(calendarEvents)
       .where(
         and(
@@ -114,7 +118,21 @@ async function prewarmConnection(
     const unchecked = presence.find((p) => p.state === "unchecked");
     if (unchecked && unchecked.state === "unchecked")
       return { ...out, calendarVerified: false, error: `Calendar not verified: ${unchecked.reason}` };
-    if (presence.some((p) => p.state === "gone")) {
+    const gone = refs.filter((_, i) => presence[i]?.state === "gone");
+    if (gone.length > 0) {
+      // The vendor deleted it: marked deleted here, the push creates it again (Google under a new id generation).
+      await ctx.db
+        .update(calendarEvents)
+        .set({ status: "deleted" })
+        .where(
+          and(
+            eq(calendarEvents.connectionId, conn.id),
+            inArray(
+              calendarEvents.eventKey,
+              gone.map((r) => r.eventKey),
+            ),
+          ),
+        );
       await enqueueCalendarSync(ctx.db, conn.id, { delayMs: 0 });
       return { ...out, calendarVerified: false, syncQueued: true };
     }

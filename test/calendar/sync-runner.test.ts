@@ -99,7 +99,9 @@ describe("runCalendarSync", () => {
 
       // The job itself does not fail: it queues the next run when Google asked, with the backoff counted.
       const before = Date.now();
-      await syncCalendarTask(hub.ctx)({ connectionId, pull: true, backoff: 0 }, {} as unknown as JobHelpers);
+      await syncCalendarTask(hub.ctx)({ connectionId, pull: true, backoff: 0 }, {
+        job: { priority: 0 },
+      } as unknown as JobHelpers);
       const job = await hub.ctx.db.execute<{ run_at: Date; payload: { backoff: number } }>(
         sql`select run_at, payload from graphile_worker._private_jobs where key = ${`calendar-sync:${connectionId}`}`,
       );

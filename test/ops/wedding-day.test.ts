@@ -201,6 +201,12 @@ describe("pre-warm", () => {
     await prewarmWeddingDays(hub.ctx);
     expect(await lastPrewarm()).toMatchObject({ calendarVerified: false });
     expect(await jobPriority("sync_calendar", `calendar-sync:${conn!.id}`)).toBe(CRITICAL_PRIORITY);
+    // That sync puts the wedding back (a new event at Google), and the next pre-warm finds it.
+    const again = await syncGoogleCalendar(hub.ctx, conn!.id, { rootUrl: `${calendarSim.url}/` });
+    expect(again.inserted).toBe(1);
+    expect(calendarDef.control.events(link!.calendarId)).toHaveLength(1);
+    await prewarmWeddingDays(hub.ctx);
+    expect(await lastPrewarm()).toMatchObject({ calendarVerified: true });
 
     // A token expiring within the horizon and no refresh token: named as needing a reconnect.
     await hub.ctx.db

@@ -10,9 +10,8 @@
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { HubContext } from "../../runtime/context.server";
-import { webhookDeliveries, webhookEndpoints, webhookRefusals } from "../../../db/schema";
-import { enqueueJob } from "../../jobs/enqueue.server";
-import { acquire } from "../../import/rate-limit.server";
+import { webhookEndpoints, webhookRefusals } from "../../../db/schema";
+import { LeasedBucket } from "../../import/rate-limit.server";
 import { INBOUND_PATH, liveSecrets, toInboundEndpoint, type InboundEndpoint } from "./endpoints.server";
 import {
   acceptsContentType,
@@ -49,6 +48,16 @@ export const processJobKey = (deliveryId: string) => `webhook-in:${deliveryId}`;
 export const JOB_MAX_ATTEMPTS = 5;
 
 const rateKey = (endpointId: string) => `webhook-in:${endpointId}`;
+
+// Per process and endpoint: a lease on the endpoint's shared bucket, so most deliveries spend a local token.
+const leases = new WeakMap<HubContext, Map<string, LeasedBucket>>();
+function leaseFor(ctx: HubContext, endpointId: string): LeasedBucket {
+  let byEndpoint = leases.get(ctx);
+  if (!byEndpoint) leases.set(ctx, (byEndpoint = new Map()));
+  let lease = byEndpoint.get(endpointId);
+  if (!lease) byEndpoint.set(endpointId, (lease = new LeasedBucket(rateKey(endpointId))));
+  return lease;
+}
 
 const error = (status: number, code: string, message: string, headers: Record<string, string> = {}): InboundAnswer => ({
   status,
@@ -179,7 +188,7 @@ export async function receiveInbound(
       payload.reason,
     );
 
-  const limit = await acquire(ctx.db, rateKey(endpoint.id), {
+  const limit = await leaseFor(ctx, endpoint.id).take(ctx.db, {
     capacity: endpoint.rateLimitPerMinute,
     refillPerSecond: endpoint.rateLimitPerMinute / 60,
   });
@@ -215,30 +224,31 @@ export async function receiveInbound(
     );
 
   const externalId = verdict.externalId ?? deliveryIdFromPayload(scheme, payload.payload);
-  const stored = await ctx.db.transaction(async (tx) => {
-    const [row] = await tx
-      .insert(webhookDeliveries)
-      .values({
-        endpointId: endpoint.id,
-        externalId,
-        eventType: eventTypeOf(payload.payload, req.headers),
-        status: "received",
-        headers: storableHeaders(req.headers),
-        body: storableBody(scheme, body, payload.payload),
-        verification: {
-          scheme: verdict.scheme,
-          ok: true,
-          secret: verdict.secret,
-          timestamp: verdict.timestamp,
-          at: at.toISOString(),
-        },
-      })
-      .onConflictDoNothing({ target: [webhookDeliveries.endpointId, webhookDeliveries.externalId] })
-      .returning({ id: webhookDeliveries.id });
-    if (!row) return null;
-    await enqueueJob(tx, PROCESS_TASK, { deliveryId: row.id }, { jobKey: processJobKey(row.id), maxAttempts: JOB_MAX_ATTEMPTS });
-    return row.id;
-  });
+  // The delivery and its processing job in ONE statement (one round trip, one commit) before the 2xx;
+  // the job's payload is the delivery id, which is what taskPayloadSchemas.process_inbound_webhook expects.
+  const inserted = await ctx.db.execute<{ id: string }>(sql`
+    with ins as (
+      insert into webhook_deliveries (endpoint_id, external_id, event_type, status, headers, body, verification)
+      values (${endpoint.id}, ${externalId}, ${eventTypeOf(payload.payload, req.headers)}, 'received',
+              ${JSON.stringify(storableHeaders(req.headers))}::jsonb, ${storableBody(scheme, body, payload.payload)},
+              ${JSON.stringify({
+                scheme: verdict.scheme,
+                ok: true,
+                secret: verdict.secret,
+                timestamp: verdict.timestamp,
+                at: at.toISOString(),
+              })}::jsonb)
+      on conflict (endpoint_id, external_id) do nothing
+      returning id
+    )
+    select ins.id from ins, lateral (
+      select graphile_worker.add_job(
+        identifier => ${PROCESS_TASK}::text,
+        payload => json_build_object('deliveryId', ins.id),
+        job_key => ${processJobKey("")}::text || ins.id::text,
+        max_attempts => ${JOB_MAX_ATTEMPTS}::int)
+    ) job`);
+  const stored = inserted.rows[0]?.id ?? null;
   if (!stored) {
     ctx.log.info({ endpointId: endpoint.id, externalId }, "inbound webhook: delivery id seen before, acknowledged again");
     return {
