@@ -19,6 +19,8 @@ export interface WebhooksOutConfig {
   responseExcerptBytes: number;
   /** Retries due within this many milliseconds are waited for in the running job rather than rescheduled. */
   inlineWaitMs: number;
+  /** WEBHOOK_TIME_SCALE: every delay above is already multiplied by it; other waits (wedding-day retries) use it too. */
+  timeScale: number;
 }
 
 /** Svix's schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
@@ -49,5 +51,6 @@ export function webhooksOutConfig(mode: "sandbox" | "production", env: WebhooksO
     responseTimeoutMs: 15_000,
     responseExcerptBytes: 4_096,
     inlineWaitMs: 1_000,
+    timeScale: scale,
   };
 }

@@ -15,6 +15,7 @@ import type { WebhooksOutConfig } from "./config";
 import { signingSecrets, type EndpointRow } from "./endpoints.server";
 import { signedHeaders } from "./signing";
 import { dispatcherFor, postWebhook, type AttemptResult } from "./http.server";
+import { WEDDING_DAY_CALL_POLICY, weddingDayOf } from "../../wedding-day/mode.server";
 import { enqueueDeliveryQueue } from "./queue.server";
 import { notifyEndpointDisabled } from "./notify.server";
 
@@ -60,6 +61,7 @@ export async function runDeliveryQueue(deps: DeliverDeps, endpointId: string, co
   const out: QueueRunOutcome = { delivered: 0, failedAttempts: 0 };
   const cfg = deps.config.webhooksOut;
   const dispatcher = deps.dispatcher ?? dispatcherFor(cfg);
+  const weddingDay = coupleId ? ((await weddingDayOf(deps.db, coupleId))?.state.active ?? false) : false;
   for (;;) {
     const [endpoint] = await deps.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, endpointId));
     if (!endpoint || endpoint.direction !== "out" || endpoint.status !== "active")
@@ -86,7 +88,7 @@ export async function runDeliveryQueue(deps: DeliverDeps, endpointId: string, co
         return { ...out, rescheduledAt: d.nextAttemptAt! };
       }
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const result = await attempt(deps, dispatcher, endpoint, d);
+      const result = await attempt(deps, dispatcher, endpoint, d, weddingDay);
       if (result.outcome === "succeeded") {
         out.delivered++;
         continue;
@@ -100,7 +102,56 @@ export async function runDeliveryQueue(deps: DeliverDeps, endpointId: string, co
   }
 }
 
-async function attempt(deps: DeliverDeps, dispatcher: Dispatcher, endpoint: EndpointRow, d: DeliveryRow): Promise<AttemptResult> {
+/** A wedding-day couple's first retries come within minutes, not hours (then the normal schedule). */
+export const WEDDING_DAY_RETRY_MS = [1_000, 5_000, 15_000, 30_000, 60_000];
+
+/** The wait before the next attempt (null: no more); a wedding-day couple's first retries are capped short. */
+export function retryDelayFor(
+  cfg: WebhooksOutConfig,
+  round: number,
+  weddingDay: boolean,
+  random: () => number = Math.random,
+): number | null {
+  const normal = retryDelayMs(cfg, round, random);
+  const fast = WEDDING_DAY_RETRY_MS[round - 1];
+  if (!weddingDay || normal === null || round > WEDDING_DAY_CALL_POLICY.retries || fast === undefined) return normal;
+  return Math.min(normal, Math.round(fast * cfg.timeScale));
+}
+
+/**
+ * The brief's wedding-day policy for one attempt: a longer response timeout, and
+ * up to `connectionRetries` immediate reconnects when the connection itself
+ * failed (nothing was received, so no duplicate is possible).
+ */
+export async function postWithPolicy(
+  dispatcher: Dispatcher,
+  cfg: WebhooksOutConfig,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  weddingDay: boolean,
+): Promise<AttemptResult & { reconnects: number }> {
+  if (!weddingDay) return { ...(await postWebhook(dispatcher, cfg, url, headers, body)), reconnects: 0 };
+  const policyCfg = { ...cfg, responseTimeoutMs: Math.max(cfg.responseTimeoutMs, WEDDING_DAY_CALL_POLICY.timeoutMs) };
+  let result = await postWebhook(dispatcher, policyCfg, url, headers, body);
+  let reconnects = 0;
+  while (result.connectionFailed && reconnects < WEDDING_DAY_CALL_POLICY.connectionRetries) {
+    reconnects++;
+    await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** reconnects) * cfg.timeScale));
+    result = await postWebhook(dispatcher, policyCfg, url, headers, body);
+  }
+  return reconnects > 0 && result.error
+    ? { ...result, error: `${result.error} (after ${reconnects} reconnects)`, reconnects }
+    : { ...result, reconnects };
+}
+
+async function attempt(
+  deps: DeliverDeps,
+  dispatcher: Dispatcher,
+  endpoint: EndpointRow,
+  d: DeliveryRow,
+  weddingDay = false,
+): Promise<AttemptResult> {
   const cfg = deps.config.webhooksOut;
   const startedAt = new Date();
   const n = d.attempts + 1;
@@ -111,7 +162,7 @@ async function attempt(deps: DeliverDeps, dispatcher: Dispatcher, endpoint: Endp
     Math.floor(startedAt.getTime() / 1000),
     body,
   );
-  const result = await postWebhook(dispatcher, cfg, endpoint.url ?? "", headers, body);
+  const result = await postWithPolicy(dispatcher, cfg, endpoint.url ?? "", headers, body, weddingDay);
   await deps.db.transaction(async (tx) => {
     // Losing this record in a crash only means the delivery is sent again with the same webhook-id
     // (at-least-once, which receivers handle), so it need not wait for the WAL flush.
@@ -142,7 +193,7 @@ async function attempt(deps: DeliverDeps, dispatcher: Dispatcher, endpoint: Endp
         await tx.update(webhookEndpoints).set({ failingSince: null }).where(eq(webhookEndpoints.id, endpoint.id));
       return;
     }
-    const delay = retryDelayMs(cfg, attemptsInRound(d, n), deps.random);
+    const delay = retryDelayFor(cfg, attemptsInRound(d, n), weddingDay, deps.random);
     await tx
       .update(webhookDeliveries)
       .set({

@@ -10,7 +10,11 @@ export interface AttemptResult {
   durationMs: number;
   responseExcerpt: string | null;
   error: string | null;
+  /** The connection itself failed (refused, reset): nothing was received, so trying again at once is safe. */
+  connectionFailed?: boolean;
 }
+
+const CONNECTION_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
 
 const agents = new WeakMap<WebhooksOutConfig, Dispatcher>();
 
@@ -99,7 +103,9 @@ export async function postWebhook(
       err instanceof undiciErrors.BodyTimeoutError ||
       err instanceof undiciErrors.ConnectTimeoutError;
     const message = cause instanceof Error ? cause.message : String(cause);
+    const code = typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : "";
     return {
+      connectionFailed: !timeout && CONNECTION_ERRORS.has(code),
       outcome: timeout ? "timeout" : "failed",
       httpStatus: null,
       durationMs: elapsed(),
