@@ -42,6 +42,16 @@ describe("the wedding-day window (pure)", () => {
     expect(w.end.getTime() - (w.start.getTime() + 48 * 3600_000)).toBe(23 * 3600_000);
   });
 
+  it("a wedding 24 h away is in the mode, one 72 h away is not, and the couple's zone decides", () => {
+    const now = new Date("2027-06-10T12:00:00Z");
+    const active = (date: string, tz: string) => weddingDayState(now, weddingDayWindow(date, tz), null).active;
+    expect(active("2027-06-11", "UTC")).toBe(true); // begins in 12 h
+    expect(active("2027-06-13", "UTC")).toBe(false); // begins in 60 h: the mode starts in 12 h
+    // The same date in Kiritimati (UTC+14) begins 14 h earlier: already within 48 h there.
+    expect(active("2027-06-13", "Pacific/Kiritimati")).toBe(true);
+    expect(active("2027-06-13", "America/Los_Angeles")).toBe(false);
+  });
+
   it("treats an unknown zone as UTC and a missing or malformed date as no window", () => {
     expect(weddingDayWindow("2027-06-12", "Mars/Olympus")).toEqual({
       start: new Date("2027-06-10T00:00:00Z"),
