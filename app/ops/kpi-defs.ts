@@ -119,7 +119,7 @@ export const KPIS = [
     amber: 99.9,
     targetText: "100%",
     drill: "/console/webhooks",
-    how: "stored inbound deliveries whose signature verified, last 15 min",
+    how: "inbound deliveries verified before storing, with forgeries refused (401) as validations that worked; last 15 min",
   },
   {
     id: "integration_error_rate_pct",

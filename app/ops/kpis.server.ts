@@ -90,15 +90,17 @@ export async function computeKpis(db: DbOrTx, reader: SnapshotReader, opts: KpiO
         where e.direction = 'out' and d.attempts > 1 and d.status = 'delivered'
           and d.updated_at > ${since(rateMs)} and d.updated_at <= ${at}) as retry_ok,
       (select count(*) from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id
-        where e.direction = 'out' and d.attempts > 1 and d.status = 'dead'
+        where e.direction = 'out' and d.attempts > 1 and d.status in ('failed', 'dead')
           and d.updated_at > ${since(rateMs)} and d.updated_at <= ${at}) as retry_bad,
+      -- Validations that did their job: deliveries stored after passing, and forgeries refused with 401.
+      ((select count(*) from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id
+        where e.direction = 'in' and (d.verification->>'ok')::boolean is true
+          and d.created_at > ${since(rateMs)} and d.created_at <= ${at})
+       + (select count(*) from webhook_refusals r where r.status = 401
+          and r.at > ${since(rateMs)} and r.at <= ${at})) as sig_ok,
+      -- An inbound delivery stored without a passed verification must never happen.
       (select count(*) from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id
-        where e.direction = 'in' and d.verification ? 'outcome'
-          and d.verification->>'outcome' in ('verified', 'valid', 'passed', 'ok')
-          and d.created_at > ${since(rateMs)} and d.created_at <= ${at}) as sig_ok,
-      (select count(*) from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id
-        where e.direction = 'in' and d.verification ? 'outcome'
-          and d.verification->>'outcome' not in ('verified', 'valid', 'passed', 'ok')
+        where e.direction = 'in' and (d.verification->>'ok')::boolean is not true
           and d.created_at > ${since(rateMs)} and d.created_at <= ${at}) as sig_bad,
       (select count(*) from connections where status = 'needs_reconnect') as reconnect,
       (select count(*) from events where occurred_at > ${since(60_000)} and occurred_at <= ${at}) as changes`),

@@ -22,7 +22,14 @@ export async function inboundEndpoint(db: DbOrTx) {
     async attempt(at: Date, durationMs: number): Promise<void> {
       const [delivery] = await db
         .insert(webhookDeliveries)
-        .values({ endpointId: id, externalId: unique("d"), status: "processed", attempts: 1, createdAt: at })
+        .values({
+          endpointId: id,
+          externalId: unique("d"),
+          status: "processed",
+          attempts: 1,
+          createdAt: at,
+          verification: { scheme: "standard-webhooks", ok: true },
+        })
         .returning();
       await db
         .insert(webhookAttempts)

@@ -5,7 +5,7 @@ import { sql } from "drizzle-orm";
 import type { Database } from "../../app/db.server";
 import { computeKpis, gradeKpi, KPI_BY_ID, type KpiDef } from "../../app/ops/kpis.server";
 import { SnapshotReader } from "../../app/ops/snapshots.server";
-import { syncRuns } from "../../db/schema";
+import { syncRuns, webhookDeliveries, webhookRefusals } from "../../db/schema";
 import { openTestDatabase } from "../helpers/hub";
 import { farFuture, inboundEndpoint } from "./fixtures";
 
@@ -111,6 +111,23 @@ describe("computeKpis", () => {
       expect(kpi("webhook_processing_ms").value).toBeLessThanOrEqual(45);
       expect(kpi("cross_platform_sync_success_pct")).toEqual({ id: "cross_platform_sync_success_pct", value: 75, state: "red" });
 
+      // Signature validation: verified deliveries and forgeries refused with 401 both count as validations that worked.
+      expect(kpi("signature_validation_pct")).toMatchObject({ value: 100, state: "green" });
+      await database.db
+        .insert(webhookRefusals)
+        .values({ endpointRef: hook.id, status: 401, reason: "forged", at: new Date(base - 1_000) });
+      const withRefusal = await computeKpis(database.db, reader, { now });
+      expect(withRefusal.kpis.find((k) => k.id === "signature_validation_pct")).toMatchObject({ value: 100, state: "green" });
+      // A delivery stored without a passed verification is a failure of the invariant.
+      await database.db.insert(webhookDeliveries).values({
+        endpointId: hook.id,
+        externalId: "unverified",
+        status: "received",
+        createdAt: new Date(base - 1_000),
+      });
+      const broken = await computeKpis(database.db, reader, { now });
+      expect(broken.kpis.find((k) => k.id === "signature_validation_pct")!.state).toBe("red");
+
       // Slow processing in the window: p95 past 250 ms is red.
       for (let i = 0; i < 5; i++) await hook.attempt(new Date(base - 2_000 + i), 400);
       const slow = await computeKpis(database.db, reader, { now });
@@ -120,6 +137,7 @@ describe("computeKpis", () => {
       expect(later.kpis.find((k) => k.id === "webhook_processing_ms")!.state).toBe("unknown");
     } finally {
       await hook.remove();
+      await database.db.execute(sql`delete from webhook_refusals where endpoint_ref = ${hook.id}`);
       // sync_runs rows of this test only (kind "ops-test", far-future).
       await database.db.execute(sql`delete from sync_runs where kind = 'ops-test' and finished_at > now() + interval '1 year'`);
     }
