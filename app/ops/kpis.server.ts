@@ -120,9 +120,11 @@ export async function computeKpis(db: DbOrTx, reader: SnapshotReader, opts: KpiO
   const n = (k: string) => Number(db1[k] ?? 0);
 
   const realtimeP95 = histogramQuantile(fast.delta, "hub_realtime_delivery_seconds", 0.95);
+  // Fallback when no socket received anything: accepted API writes only (a refused write synced nothing).
   const apiWriteP95 = histogramQuantile(fast.delta, "hub_http_request_duration_seconds", 0.95, {
     route: "/api/v1/couples/:coupleId/core-fields",
     method: (m) => m !== "GET" && m !== "HEAD",
+    status_class: "2xx",
   });
   const syncLatency = realtimeP95 ?? apiWriteP95;
 
