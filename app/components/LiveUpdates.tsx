@@ -1,7 +1,7 @@
 // Live updates for a page: joins one realtime room (`couple:<id>` or
 // `supplier:<id>`) over the console session, re-runs the page's loaders on
 // every event, and says what changed. The socket only exists in the browser.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useRevalidator } from "@remix-run/react";
 import { CORE_FIELDS, VENDOR_FIELDS, type FieldSet } from "~/core-fields/schema";
 import { connectHub, type StreamEvent } from "./hub-socket.client";
@@ -49,7 +49,20 @@ const INDICATOR: Record<Connection["state"], string> = {
 };
 
 export function LiveUpdates({ room, after, me, ignore, subject }: LiveUpdatesProps) {
-  const { revalidate } = useRevalidator();
+  const revalidator = useRevalidator();
+  const { revalidate } = revalidator;
+  // One revalidation at a time: a new one would abort the running one (and log the abort). Events
+  // that arrive meanwhile are folded into one more revalidation when it ends.
+  const busy = useRef(false);
+  const again = useRef(false);
+  useEffect(() => {
+    busy.current = revalidator.state !== "idle";
+    if (revalidator.state === "idle" && again.current) {
+      busy.current = true;
+      again.current = false;
+      revalidate();
+    }
+  }, [revalidator.state, revalidate]);
   const [connection, setConnection] = useState<Connection>({ state: "connecting" });
   const [notice, setNotice] = useState<{ event: HubEvent; at: Date } | null>(null);
   const [old, setOld] = useState(false);
@@ -63,7 +76,11 @@ export function LiveUpdates({ room, after, me, ignore, subject }: LiveUpdatesPro
       onEvent: (e) => {
         setNotice({ event: e.event, at: new Date() });
         setOld(false);
-        revalidate();
+        if (busy.current) again.current = true;
+        else {
+          busy.current = true;
+          revalidate();
+        }
       },
       onJoined: () => setConnection({ state: "live" }),
       onError: (e) => {
