@@ -16,6 +16,7 @@ import { DomainError, NotFoundError } from "../errors";
 import type { StoredTokens } from "../oauth/tokens.server";
 import { sandboxSimulatorUrl } from "../connectors/sandbox.server";
 import { canonicalJson, supplierWeddingEvents, type DesiredEvent, type SkippedEvent } from "./wedding-events.server";
+import { WEDDING_DAY_CALL_POLICY } from "../wedding-day/mode.server";
 
 export const GOOGLE_API_ROOT = "https://www.googleapis.com/";
 const NO_RETRY = { retry: false } as const;
@@ -23,12 +24,20 @@ const NO_RETRY = { retry: false } as const;
 const MANAGED_FIELDS = ["summary", "description", "location", "start", "end", "extendedProperties"] as const;
 /** How many id generations to try when Google holds a deleted event under the id we would use. */
 const MAX_GENERATIONS = 5;
+/**
+ * Every Calendar API call gives up after this long (gaxios has no timeout of its own): a request
+ * Google never answers must fail the sync, which is then retried, rather than hold its job and a
+ * worker forever. The wedding-day call policy's timeout.
+ */
+export const GOOGLE_REQUEST_TIMEOUT_MS = WEDDING_DAY_CALL_POLICY.timeoutMs;
 
 export interface GoogleSyncOptions {
   /** API root with a trailing slash. Default: see googleApiRoot(). Tests pass the simulator's URL + "/". */
   rootUrl?: string;
   /** Default "primary" (the connected account's main calendar). */
   calendarId?: string;
+  /** Per-request timeout; default GOOGLE_REQUEST_TIMEOUT_MS. */
+  timeoutMs?: number;
   /** Test hook: called after the provider accepted an insert, before our row is written (throw to simulate a crash). */
   afterProviderInsert?: (key: string, eventId: string) => void | Promise<void>;
 }
@@ -116,12 +125,12 @@ function patchBody(body: Record<string, unknown>): calendar_v3.Schema$Event {
 
 /**
  * An active Google Calendar connection and a Calendar API client authorised
- * with its access token (SDK retries off: the job queue owns retries).
+ * with its access token (SDK retries off: the job queue owns retries; every call times out).
  */
 export async function openGoogleCalendar(
   ctx: HubContext,
   connectionId: string,
-  opts: { rootUrl?: string; allowInactive?: boolean } = {},
+  opts: { rootUrl?: string; allowInactive?: boolean; timeoutMs?: number } = {},
 ): Promise<{ conn: typeof connections.$inferSelect; api: calendar_v3.Calendar }> {
   const [conn] = await ctx.db.select().from(connections).where(eq(connections.id, connectionId));
   if (!conn) throw new NotFoundError(`No connection ${connectionId}`);
@@ -133,7 +142,8 @@ export async function openGoogleCalendar(
   const tokens = ctx.vault.decryptJson<StoredTokens>(conn.credentialsEnc);
   const auth = new google.auth.OAuth2();
   auth.setCredentials({ access_token: tokens.accessToken });
-  return { conn, api: google.calendar({ version: "v3", auth, rootUrl: await googleApiRoot(ctx, opts) }) };
+  const timeout = opts.timeoutMs ?? GOOGLE_REQUEST_TIMEOUT_MS;
+  return { conn, api: google.calendar({ version: "v3", auth, rootUrl: await googleApiRoot(ctx, opts), timeout }) };
 }
 
 export async function syncGoogleCalendar(

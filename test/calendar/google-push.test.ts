@@ -5,7 +5,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { and, eq } from "drizzle-orm";
 import { google } from "googleapis";
 import { calendarEvents, connections, coreFields, supplierCouples } from "../../db/schema";
-import { googleEventId, syncGoogleCalendar } from "../../app/calendar/google-push.server";
+import {
+  GOOGLE_REQUEST_TIMEOUT_MS,
+  googleEventId,
+  openGoogleCalendar,
+  syncGoogleCalendar,
+} from "../../app/calendar/google-push.server";
 import { makeCouple, makeSupplier, startTestHub } from "../helpers/hub";
 import { startSimulator, type RunningSimulator } from "../../simulators/harness";
 import { createGoogleCalendarSimulator, type GoogleCalendarSimulatorDefinition } from "../../simulators/google-calendar/index";
@@ -213,6 +218,32 @@ describe("syncGoogleCalendar", () => {
 
     expect(await sync()).toMatchObject({ inserted: 1, updated: 0 });
     expect(liveEvents().map((e) => e.id)).toEqual([googleEventId(connectionId, `${coupleIds[0]}:ceremony`, 1)]);
+  });
+
+  it("gives up on a request Google never answers instead of holding the sync forever, then catches up", async () => {
+    const { sync, connectionId, coupleIds } = await setup(1);
+    await sync();
+    await bumpFields(coupleIds[0]!, { guestCount: 77 });
+    sim.setFaults({ hangRate: 1 });
+    const started = Date.now();
+    await expect(sync({ timeoutMs: 300 })).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(sim.stats().hung).toBeGreaterThan(0);
+
+    sim.resetFaults();
+    expect(await sync({ timeoutMs: 300 })).toMatchObject({ updated: 1, inserted: 0 });
+    expect(liveEvents()).toHaveLength(1);
+    expect(def.control.event("primary", googleEventId(connectionId, `${coupleIds[0]}:ceremony`))!.description).toContain(
+      "Guests: 77",
+    );
+  });
+
+  it("bounds every Calendar API call by default (the job path passes no options)", async () => {
+    const { connectionId } = await setup(0);
+    const { api } = await openGoogleCalendar(hub.ctx, connectionId, { rootUrl: `${sim.url}/` });
+    const context = (api as unknown as { context: { _options: { timeout?: number } } }).context;
+    expect(context._options.timeout).toBe(GOOGLE_REQUEST_TIMEOUT_MS);
+    expect(GOOGLE_REQUEST_TIMEOUT_MS).toBeGreaterThan(0);
   });
 
   it("skips couples without a wedding date", async () => {
