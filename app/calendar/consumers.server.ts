@@ -6,10 +6,10 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { DbOrTx } from "../db.server";
 import { connections, supplierCouples } from "../../db/schema";
-import { enqueueJob } from "../jobs/enqueue.server";
+import { enqueueJobs } from "../jobs/enqueue.server";
 import { registerEventConsumer } from "../core-fields/consumers.server";
 import { calendarConnectorIds } from "./registry.server";
-import { connectionPriorityFor } from "../wedding-day/mode.server";
+import { boostedConnections, WEDDING_DAY_PRIORITY_BOOST } from "../wedding-day/mode.server";
 
 /** A short wait so that a burst of writes is pushed by one run ("replace" moves run_at on each enqueue). */
 export const CALENDAR_SYNC_DELAY_MS = 2_000;
@@ -34,18 +34,29 @@ export interface CalendarSyncEnqueue {
 }
 
 export async function enqueueCalendarSync(db: DbOrTx, connectionId: string, opts: CalendarSyncEnqueue = {}): Promise<void> {
+  await enqueueCalendarSyncs(db, [connectionId], opts);
+}
+
+/** enqueueCalendarSync for many connections: one wedding-day lookup and one add_jobs call for all of them. */
+export async function enqueueCalendarSyncs(
+  db: DbOrTx,
+  connectionIds: readonly string[],
+  opts: CalendarSyncEnqueue = {},
+): Promise<void> {
+  if (connectionIds.length === 0) return;
   const delayMs = opts.delayMs ?? CALENDAR_SYNC_DELAY_MS;
-  const priority = await connectionPriorityFor(db, connectionId);
-  await enqueueJob(
+  const runAt = delayMs > 0 ? new Date(Date.now() + delayMs) : undefined;
+  const boosted = await boostedConnections(db, connectionIds);
+  await enqueueJobs(
     db,
     "sync_calendar",
-    { connectionId, pull: opts.pull ?? true, backoff: opts.backoff ?? 0 },
-    {
+    connectionIds.map((connectionId) => ({
+      payload: { connectionId, pull: opts.pull ?? true, backoff: opts.backoff ?? 0 },
       jobKey: calendarSyncJobKey(connectionId),
-      jobKeyMode: opts.keyMode ?? "replace",
-      runAt: delayMs > 0 ? new Date(Date.now() + delayMs) : undefined,
-      priority,
-    },
+      runAt,
+      priority: boosted.has(connectionId) ? -WEDDING_DAY_PRIORITY_BOOST : 0,
+    })),
+    { jobKeyMode: opts.keyMode ?? "replace" },
   );
 }
 
@@ -67,7 +78,7 @@ export async function calendarConnectionsForCouple(db: DbOrTx, coupleId: string)
 
 registerEventConsumer(async (tx, event) => {
   if (!event.type.startsWith("core_fields.")) return;
-  for (const connectionId of await calendarConnectionsForCouple(tx, event.coupleId)) await enqueueCalendarSync(tx, connectionId);
+  await enqueueCalendarSyncs(tx, await calendarConnectionsForCouple(tx, event.coupleId));
 });
 
 /** Queue a sync of every active calendar connection, spread over a minute so providers see no burst. */

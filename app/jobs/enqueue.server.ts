@@ -39,3 +39,45 @@ export async function enqueueJob<T extends TaskName>(
     job_key_mode => ${opts.jobKeyMode ?? null}::text
   )`);
 }
+
+/** One job of a batch (see enqueueJobs). */
+export interface BatchJob<T extends TaskName> {
+  payload: TaskPayloads[T];
+  jobKey?: string;
+  runAt?: Date;
+  maxAttempts?: number;
+  /** Before the wedding-day boost of `forCouple`, if any. */
+  priority?: number;
+  queueName?: string;
+}
+
+/**
+ * Many jobs of one task in ONE graphile_worker.add_jobs call (add_job is that
+ * function with one spec, so each job behaves exactly as enqueueJob's would),
+ * in the caller's transaction. A change fanning out to hundreds of vendors
+ * costs one round trip, and `forCouple` decides the wedding-day boost once for
+ * the whole batch instead of once per job.
+ */
+export async function enqueueJobs<T extends TaskName>(
+  db: DbOrTx,
+  task: T,
+  jobs: readonly BatchJob<T>[],
+  opts: { jobKeyMode?: "replace" | "preserve_run_at"; forCouple?: string | null } = {},
+): Promise<void> {
+  if (jobs.length === 0) return;
+  const boost = opts.forCouple ? await jobPriorityFor(db, opts.forCouple, 0) : 0;
+  const specs = jobs.map((j) => ({
+    payload: JSON.stringify(taskPayloadSchemas[task].parse(j.payload)),
+    queue: j.queueName ?? null,
+    runAt: j.runAt?.toISOString() ?? null,
+    maxAttempts: j.maxAttempts ?? null,
+    key: j.jobKey ?? null,
+    priority: (j.priority ?? 0) + boost,
+  }));
+  await db.execute(sql`select graphile_worker.add_jobs(
+    array(select row(${task}::text, s.payload::json, s.queue, s."runAt"::timestamptz, s."maxAttempts"::smallint, s.key,
+                     s.priority::smallint, null::text[])::graphile_worker.job_spec
+          from json_to_recordset(${JSON.stringify(specs)}::json)
+            as s(payload text, queue text, "runAt" text, "maxAttempts" int, key text, priority int)),
+    ${opts.jobKeyMode === "preserve_run_at"}::boolean)`);
+}

@@ -7,7 +7,7 @@
 import { and, asc, desc, eq, gt, isNotNull, like, lte } from "drizzle-orm";
 import { couples, events, messages, supplierCouples, suppliers } from "../../db/schema";
 import type { DbOrTx } from "../db.server";
-import { enqueueJob } from "../jobs/enqueue.server";
+import { enqueueJobs } from "../jobs/enqueue.server";
 import { registerEventConsumer } from "../core-fields/consumers.server";
 import { CORE_FIELDS } from "../core-fields/schema";
 import type { HubContext } from "../runtime/context.server";
@@ -30,18 +30,18 @@ registerEventConsumer(async (tx, event) => {
     .from(supplierCouples)
     .innerJoin(suppliers, eq(suppliers.id, supplierCouples.supplierId))
     .where(and(eq(supplierCouples.coupleId, event.coupleId), isNotNull(suppliers.email)));
-  for (const s of rows)
-    await enqueueJob(
-      tx,
-      "notify_core_fields_changed",
-      { supplierId: s.id, coupleId: event.coupleId, sinceSeq: event.seq },
-      {
-        jobKey: coreFieldsMailJobKey(s.id, event.coupleId),
-        forCouple: event.coupleId,
-        jobKeyMode: "preserve_run_at",
-        runAt: new Date(Date.now() + delayMs),
-      },
-    );
+  const runAt = new Date(Date.now() + delayMs);
+  // One add_jobs call for every vendor (a wedding may have hundreds), boosted once for the couple.
+  await enqueueJobs(
+    tx,
+    "notify_core_fields_changed",
+    rows.map((s) => ({
+      payload: { supplierId: s.id, coupleId: event.coupleId, sinceSeq: event.seq },
+      jobKey: coreFieldsMailJobKey(s.id, event.coupleId),
+      runAt,
+    })),
+    { jobKeyMode: "preserve_run_at", forCouple: event.coupleId },
+  );
 });
 
 const label = (field: string) => (CORE_FIELDS as Record<string, { label: string } | undefined>)[field]?.label ?? field;

@@ -128,23 +128,28 @@ export async function jobPriorityFor(db: DbOrTx, coupleId: string | null | undef
  * supplier serves is in wedding-day mode: that vendor's calendar matters today.
  */
 export async function connectionPriorityFor(db: DbOrTx, connectionId: string, base = 0): Promise<number> {
+  return (await boostedConnections(db, [connectionId])).has(connectionId) ? base - WEDDING_DAY_PRIORITY_BOOST : base;
+}
+
+/** Which of these connections serve a couple in wedding-day mode (one lookup for any number of them). */
+export async function boostedConnections(db: DbOrTx, connectionIds: readonly string[]): Promise<Set<string>> {
+  if (connectionIds.length === 0) return new Set();
   const live = await weddingDayCouples(db);
-  if (live.length === 0) return base;
-  const [hit] = await db
-    .select({ id: connections.id })
+  if (live.length === 0) return new Set();
+  const hits = await db
+    .selectDistinct({ id: connections.id })
     .from(connections)
     .innerJoin(supplierCouples, eq(supplierCouples.supplierId, connections.supplierId))
     .where(
       and(
-        eq(connections.id, connectionId),
+        inArray(connections.id, [...connectionIds]),
         inArray(
           supplierCouples.coupleId,
           live.map((c) => c.coupleId),
         ),
       ),
-    )
-    .limit(1);
-  return hit ? base - WEDDING_DAY_PRIORITY_BOOST : base;
+    );
+  return new Set(hits.map((h) => h.id));
 }
 
 /** Ops force the mode on or off, or give it back to the date ("auto"); audited with before and after. */
