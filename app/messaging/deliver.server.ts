@@ -12,8 +12,9 @@
 // When no provider took it the message stays queued and the job re-queues
 // itself for when a circuit half-opens or a Retry-After ends; it only fails for
 // good after GIVE_UP_AFTER_MS, so an outage never loses or double-sends mail.
-import { and, asc, eq, isNull } from "drizzle-orm";
-import { messageAttempts, messages, suppressions } from "../../db/schema";
+import { eq, sql } from "drizzle-orm";
+import type { DbOrTx } from "../db.server";
+import { messageAttempts, messages } from "../../db/schema";
 import type { HubContext } from "../runtime/context.server";
 import { enqueueJob } from "../jobs/enqueue.server";
 import { available, healthOf, isBrokenCircuit, probeInMs, ProviderFailure, recordOutcome, takeToken } from "./health.server";
@@ -80,34 +81,102 @@ async function callWithTimeout(
   }
 }
 
+/**
+ * The message with what the run needs to know about it, in one round trip: an active suppression of its
+ * recipient (a bounce may have arrived after it was queued), its last attempt number, and its first
+ * attempt still marked "sending" (a worker died during that call). The subqueries name the outer table
+ * themselves: drizzle leaves columns unqualified in a single-table select, where they would bind to the inner table.
+ */
+async function load(db: DbOrTx, messageId: string) {
+  const [found] = await db
+    .select({
+      row: messages,
+      suppressedFor: sql<string | null>`(select s.reason from suppressions s
+        where s.channel = messages.channel and s.address = messages.recipient and s.lifted_at is null limit 1)`,
+      lastAttemptNo: sql<number | null>`(select max(a.attempt_no) from message_attempts a where a.message_id = messages.id)`,
+      orphan: sql<{ id: string; provider: string } | null>`(select json_build_object('id', a.id, 'provider', a.provider)
+        from message_attempts a where a.message_id = messages.id and a.status = 'sending' order by a.attempt_no limit 1)`,
+    })
+    .from(messages)
+    .where(eq(messages.id, messageId));
+  return found;
+}
+
+/**
+ * Writes the attempt row (status "sending") before the call and counts it on the message; the message's own
+ * "sending" status and its timeline entry go in the same statement when this is the run's first attempt.
+ */
+async function startAttempt(
+  db: DbOrTx,
+  row: MessageRow,
+  a: { attemptNo: number; provider: string; workerId: string; markSending: boolean },
+): Promise<string> {
+  const now = new Date().toISOString();
+  const res = await db.execute<{ id: string }>(sql`
+    with attempt as (
+      insert into message_attempts (message_id, attempt_no, provider, request_key, worker_id)
+      values (${row.id}, ${a.attemptNo}, ${a.provider}, ${row.idempotencyKey}, ${a.workerId})
+      returning id
+    ), msg as (
+      update messages
+      set attempt_count = ${a.attemptNo}, updated_at = ${now}::timestamptz,
+          status = case when ${a.markSending}::boolean then 'sending' else status end
+      where id = ${row.id}
+    ), ev as (
+      insert into message_events (message_id, type, status, source, detail, occurred_at)
+      select ${row.id}, 'status', 'sending', 'hub', '{}'::jsonb, ${now}::timestamptz where ${a.markSending}::boolean
+      on conflict do nothing
+    )
+    select id from attempt`);
+  const id = res.rows[0]?.id;
+  if (!id) throw new Error("attempt row not written");
+  return id;
+}
+
+/** An accepted attempt: the attempt's outcome, the message "sent" and its timeline entry, in one statement. */
+async function finishAccepted(
+  db: DbOrTx,
+  row: MessageRow,
+  a: { attemptId: string; provider: string; providerMessageId: string | null; httpStatus: number | null },
+): Promise<void> {
+  const now = new Date().toISOString();
+  await db.execute(sql`
+    with attempt as (
+      update message_attempts
+      set status = 'accepted', provider_message_id = ${a.providerMessageId}, http_status = ${a.httpStatus}::int,
+          error = null, retry_after_ms = null, finished_at = ${now}::timestamptz
+      where id = ${a.attemptId}
+    ), msg as (
+      update messages
+      set status = 'sent', status_reason = null, provider = ${a.provider}, provider_message_id = ${a.providerMessageId},
+          sent_at = coalesce(sent_at, now()), updated_at = ${now}::timestamptz
+      where id = ${row.id}
+    )
+    insert into message_events (message_id, type, status, provider, attempt_id, source, detail, occurred_at)
+    values (${row.id}, 'status', 'sent', ${a.provider}, ${a.attemptId}, 'hub', '{}'::jsonb, ${now}::timestamptz)
+    on conflict do nothing`);
+}
+
 export async function deliverMessage(ctx: HubContext, messageId: string): Promise<DeliverOutcome> {
   const db = ctx.db;
-  const [row] = await db.select().from(messages).where(eq(messages.id, messageId));
-  if (!row) return { result: "skipped", reason: "message not found" };
+  const found = await load(db, messageId);
+  if (!found) return { result: "skipped", reason: "message not found" };
+  const row = found.row;
   if (row.status !== "queued" && row.status !== "sending") return { result: "skipped", reason: `already ${row.status}` };
 
   // A bounce may have arrived after it was queued.
-  const [sup] = await db
-    .select()
-    .from(suppressions)
-    .where(and(eq(suppressions.channel, row.channel), eq(suppressions.address, row.recipient), isNull(suppressions.liftedAt)));
-  if (sup) {
-    await setStatus(db, row.id, "suppressed", { reason: `suppressed: ${sup.reason}` });
-    return { result: "suppressed", reason: sup.reason };
+  if (found.suppressedFor) {
+    await setStatus(db, row.id, "suppressed", { reason: `suppressed: ${found.suppressedFor}` });
+    return { result: "suppressed", reason: found.suppressedFor };
   }
 
   const providers = await providersFor(ctx, row.channel);
   if (providers.length === 0) return reschedule(ctx, row, 30_000, `no ${row.channel} provider is configured`);
 
-  const attempts = await db
-    .select()
-    .from(messageAttempts)
-    .where(eq(messageAttempts.messageId, row.id))
-    .orderBy(asc(messageAttempts.attemptNo));
-  let attemptNo = attempts.at(-1)?.attemptNo ?? 0;
+  let attemptNo = found.lastAttemptNo ?? 0;
 
   // An attempt left "sending" means a worker died during the call: it may have been delivered.
-  const orphan = attempts.find((a) => a.status === "sending");
+  const orphan = found.orphan;
   let preferred: string | null = null;
   if (orphan) {
     await db
@@ -132,7 +201,14 @@ export async function deliverMessage(ctx: HubContext, messageId: string): Promis
     preferred = orphan.provider;
   }
 
-  if (row.status !== "sending") await setStatus(db, row.id, "sending", {});
+  // The message goes to "sending" with its first attempt row (one round trip); when no provider can be
+  // tried, or rendering throws before the first call, it is written on its own.
+  let sendingPending = row.status !== "sending";
+  const flushSending = async () => {
+    if (!sendingPending) return;
+    sendingPending = false;
+    await setStatus(db, row.id, "sending", {});
+  };
   const ordered = preferred
     ? [...providers.filter((p) => p.provider.id === preferred), ...providers.filter((p) => p.provider.id !== preferred)]
     : providers;
@@ -157,6 +233,9 @@ export async function deliverMessage(ctx: HubContext, messageId: string): Promis
     const content = await render(row, {
       email: cp.settings.fromEmail ?? DEFAULT_FROM.email,
       name: cp.settings.fromName ?? DEFAULT_FROM.name,
+    }).catch(async (err: unknown) => {
+      await flushSending();
+      throw err;
     });
     const message: OutboundMessage = {
       id: row.id,
@@ -173,12 +252,10 @@ export async function deliverMessage(ctx: HubContext, messageId: string): Promis
 
     for (let tries = 0; tries <= AMBIGUOUS_RETRIES; tries++) {
       attemptNo++;
-      const [attempt] = await db
-        .insert(messageAttempts)
-        .values({ messageId: row.id, attemptNo, provider: id, requestKey: row.idempotencyKey, workerId: ctx.instanceId })
-        .returning();
-      if (!attempt) throw new Error("attempt row not written");
-      await db.update(messages).set({ attemptCount: attemptNo, updatedAt: new Date() }).where(eq(messages.id, row.id));
+      const attempt = {
+        id: await startAttempt(db, row, { attemptNo, provider: id, workerId: ctx.instanceId, markSending: sendingPending }),
+      };
+      sendingPending = false;
       let result: SendResult;
       let probeBusy = false;
       try {
@@ -206,37 +283,30 @@ export async function deliverMessage(ctx: HubContext, messageId: string): Promis
         problems.push(`${id}: circuit open`);
         break;
       }
-      const accepted = result.outcome === "accepted";
-      const errorText = result.outcome === "accepted" ? null : result.error;
+      if (result.outcome === "accepted") {
+        await finishAccepted(db, row, {
+          attemptId: attempt.id,
+          provider: id,
+          providerMessageId: result.providerMessageId ?? null,
+          httpStatus: "httpStatus" in result && typeof result.httpStatus === "number" ? result.httpStatus : null,
+        });
+        recordOutcome(ctx, id, row.channel, health, true);
+        return { result: "sent", provider: id, attempts: attemptNo };
+      }
+      const errorText = result.error;
       await db
         .update(messageAttempts)
         .set({
           status: result.outcome,
-          providerMessageId: result.outcome === "accepted" ? (result.providerMessageId ?? null) : null,
+          providerMessageId: null,
           httpStatus: "httpStatus" in result ? (result.httpStatus ?? null) : null,
-          error: errorText?.slice(0, 2000) ?? null,
+          error: errorText.slice(0, 2000),
           retryAfterMs: result.outcome === "rate_limited" ? result.retryAfterMs : null,
           finishedAt: new Date(),
         })
         .where(eq(messageAttempts.id, attempt.id));
-      recordOutcome(
-        ctx,
-        id,
-        row.channel,
-        health,
-        accepted || (result.outcome === "failed" && result.scope === "message"),
-        errorText ?? undefined,
-      );
+      recordOutcome(ctx, id, row.channel, health, result.outcome === "failed" && result.scope === "message", errorText);
 
-      if (result.outcome === "accepted") {
-        await setStatus(db, row.id, "sent", {
-          provider: id,
-          providerMessageId: result.providerMessageId ?? null,
-          attemptId: attempt.id,
-          reason: null,
-        });
-        return { result: "sent", provider: id, attempts: attemptNo };
-      }
       await addTimeline(db, {
         messageId: row.id,
         type: `attempt.${result.outcome}`,
@@ -273,6 +343,7 @@ export async function deliverMessage(ctx: HubContext, messageId: string): Promis
       break;
     }
   }
+  await flushSending();
   return reschedule(ctx, row, waitMs, problems.join("; ") || "no provider available");
 }
 

@@ -125,15 +125,63 @@ export function recordOutcome(
 /** Success rate over the recent window (1 when nothing happened yet). */
 export const successRate = (s: ProviderHealthState) => (s.recent.length ? s.recent.filter(Boolean).length / s.recent.length : 1);
 
-async function persist(ctx: HubContext, id: string, channel: Channel, s: ProviderHealthState, ok?: boolean): Promise<void> {
+/** Outcomes recorded since the provider's last snapshot write began, and whether a write is under way. */
+interface PendingSnapshot {
+  writing: boolean;
+  dirty: boolean;
+  successes: number;
+  failures: number;
+  lastSuccessAt: string | null;
+  lastFailureAt: string | null;
+}
+const pendingSnapshots = new WeakMap<ProviderHealthState, PendingSnapshot>();
+
+/**
+ * Saves the snapshot, one write at a time per provider: what happens while a write is under way is added
+ * up and goes out in the next one (counts summed, latest times, the state as it is then), so a busy
+ * provider costs one upsert per round trip instead of one per message, and workers do not queue on its row.
+ */
+function persist(ctx: HubContext, id: string, channel: Channel, s: ProviderHealthState, ok?: boolean): Promise<void> {
+  let p = pendingSnapshots.get(s);
+  if (!p) {
+    p = { writing: false, dirty: false, successes: 0, failures: 0, lastSuccessAt: null, lastFailureAt: null };
+    pendingSnapshots.set(s, p);
+  }
+  const ts = new Date().toISOString();
+  if (ok === true) [p.successes, p.lastSuccessAt] = [p.successes + 1, ts];
+  if (ok === false) [p.failures, p.lastFailureAt] = [p.failures + 1, ts];
+  p.dirty = true;
+  if (p.writing) return Promise.resolve();
+  p.writing = true;
+  const pending = p;
+  return (async () => {
+    try {
+      while (pending.dirty) {
+        const batch = { ...pending };
+        Object.assign(pending, { dirty: false, successes: 0, failures: 0, lastSuccessAt: null, lastFailureAt: null });
+        await writeSnapshot(ctx, id, channel, s, batch);
+      }
+    } finally {
+      pending.writing = false;
+    }
+  })();
+}
+
+async function writeSnapshot(
+  ctx: HubContext,
+  id: string,
+  channel: Channel,
+  s: ProviderHealthState,
+  batch: PendingSnapshot,
+): Promise<void> {
   const circuit = circuitName(s.breaker.state);
   const ts = new Date().toISOString();
   try {
     await ctx.db.execute(sql`
       insert into provider_health (provider, channel, circuit_state, successes, failures, consecutive_failures,
         last_success_at, last_failure_at, last_error, opened_at, updated_at)
-      values (${id}, ${channel}, ${circuit}, ${ok === true ? 1 : 0}, ${ok === false ? 1 : 0}, ${s.consecutiveFailures},
-        ${ok === true ? ts : null}::timestamptz, ${ok === false ? ts : null}::timestamptz, ${s.lastError},
+      values (${id}, ${channel}, ${circuit}, ${batch.successes}, ${batch.failures}, ${s.consecutiveFailures},
+        ${batch.lastSuccessAt}::timestamptz, ${batch.lastFailureAt}::timestamptz, ${s.lastError},
         ${circuit === "open" ? ts : null}::timestamptz, now())
       on conflict (provider) do update set
         circuit_state = excluded.circuit_state,
