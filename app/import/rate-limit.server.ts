@@ -104,21 +104,38 @@ export async function acquireMany(
 export class LeasedBucket {
   private tokens = 0;
   private expiresAt = 0;
+  /** One renewal at a time: callers arriving while it runs wait for it instead of each leasing their own. */
+  private renewing: Promise<AcquireResult> | null = null;
 
   constructor(
     private readonly key: string,
     private readonly ttlMs = 1_000,
   ) {}
 
-  async take(db: Db, settings: BucketSettings, now = Date.now()): Promise<AcquireResult> {
-    if (this.tokens > 0 && now < this.expiresAt) {
-      this.tokens--;
-      return { granted: true, waitMs: 0 };
+  async take(db: Db, settings: BucketSettings): Promise<AcquireResult> {
+    for (;;) {
+      if (this.tokens > 0 && Date.now() < this.expiresAt) {
+        this.tokens--;
+        return { granted: true, waitMs: 0 };
+      }
+      if (!this.renewing) {
+        this.renewing = this.renew(db, settings).finally(() => {
+          this.renewing = null;
+        });
+        return this.renewing;
+      }
+      const r = await this.renewing;
+      // The renewal found the bucket empty: so is it for everyone who waited on it.
+      if (!r.granted) return r;
     }
+  }
+
+  private async renew(db: Db, settings: BucketSettings): Promise<AcquireResult> {
     // A twentieth of the allowance per lease (at least one token): few database calls, little stranded.
     const want = Math.max(1, Math.min(50, Math.floor(settings.capacity / 20)));
     const r = await acquireMany(db, this.key, settings, want);
     if (r.granted === 0) return { granted: false, waitMs: r.waitMs };
+    // The renewing caller takes the first token; the rest are this process's for `ttlMs`.
     this.tokens = r.granted - 1;
     this.expiresAt = Date.now() + this.ttlMs;
     return { granted: true, waitMs: 0 };

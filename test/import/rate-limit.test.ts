@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { rateLimitBuckets } from "../../db/schema";
-import { acquire, acquireWait, block } from "../../app/import/rate-limit.server";
+import { acquire, acquireWait, block, LeasedBucket } from "../../app/import/rate-limit.server";
 import { openTestDatabase, unique } from "../helpers/hub";
 import type { Database } from "../../app/db.server";
 
@@ -75,5 +75,35 @@ describe("rate limiter (rate_limit_buckets)", () => {
     await Promise.all(Array.from({ length: 7 }, (_, i) => acquireWait(dbAt(i), key, settings)));
     // 2 at once, the other 5 at 10 per second: about 500 ms.
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+  });
+
+  it("leases: processes share one bucket, spend local tokens, renew one at a time and never exceed it", async () => {
+    const key = unique("bucket");
+    // 2,000 a minute: leases of 50 tokens (a twentieth, capped at 50); the refill adds ~33/s.
+    const settings = { capacity: 2000, refillPerSecond: 2000 / 60 };
+    let renewals = 0;
+    const counting = pools.map((p) => {
+      const db = p.db;
+      return new Proxy(db, {
+        get(target, prop, receiver) {
+          if (prop === "transaction") renewals++;
+          return Reflect.get(target, prop, receiver) as unknown;
+        },
+      });
+    });
+    const leases = counting.map(() => new LeasedBucket(key));
+    // 600 concurrent deliveries per process, three processes.
+    const results = await Promise.all(Array.from({ length: 1800 }, (_, i) => leases[i % 3]!.take(counting[i % 3]!, settings)));
+    const granted = results.filter((r) => r.granted).length;
+    expect(granted).toBeLessThanOrEqual(2000 + 100); // the capacity plus what refilled meanwhile, generously
+    expect(granted).toBe(1800); // and nobody was refused while the bucket had tokens
+    // A herd of callers waits for one renewal instead of each leasing: 1800 / 50 renewals (+ creating the bucket), not 1800.
+    expect(renewals).toBeLessThanOrEqual(1800 / 50 + 6);
+
+    // A small allowance: leases of one token, so the limit holds exactly.
+    const small = unique("bucket");
+    const tiny = { capacity: 5, refillPerSecond: 0.0001 };
+    const few = await Promise.all(Array.from({ length: 20 }, (_, i) => new LeasedBucket(small).take(dbAt(i), tiny)));
+    expect(few.filter((r) => r.granted)).toHaveLength(5);
   });
 });
