@@ -5,8 +5,8 @@ import { z } from "zod";
 import { couples, messageAttempts, messageEvents, messages, providerHealth, suppliers } from "../../db/schema";
 import type { DbOrTx } from "../db.server";
 import type { HubContext } from "../runtime/context.server";
-import { describeProviders } from "./registry.server";
-import { channelSchema, messageStatusSchema, type Channel } from "./types";
+import { describeProviders, type ProviderDescription } from "./registry.server";
+import { channelSchema, messageStatusSchema } from "./types";
 
 const FILTER_KEYS = ["channel", "status", "provider", "recipient", "couple", "supplier"] as const;
 
@@ -165,16 +165,11 @@ export const RECENT_ATTEMPTS = 50;
 
 export type CircuitView = "closed" | "open" | "half_open" | "isolated" | "never_used";
 
-export interface ProviderHealthView {
-  id: string;
-  channel: Channel;
-  enabled: boolean;
-  configured: boolean | null;
-  priority: number;
-  credentials: "settings" | "sandbox" | "none";
-  apiRoot: string | null;
-  settingsError: string | null;
-  breakerThreshold: number;
+/** What the registry says of the provider, plus what its deliveries recorded. */
+export interface ProviderHealthView extends Pick<
+  ProviderDescription,
+  "id" | "channel" | "enabled" | "configured" | "priority" | "credentials" | "apiRoot" | "settingsError" | "breakerThreshold"
+> {
   /** As the workers last recorded it in provider_health ("never_used": no row yet). */
   circuit: CircuitView;
   /** An open circuit is probed (half-open) by the first delivery after this. */
