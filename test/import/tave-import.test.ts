@@ -95,12 +95,15 @@ async function importedFor(supplierId: string) {
 describe("Tave import", () => {
   it("yields between pages while a wedding-day job waits, then finishes with exact counts", async () => {
     const { connectionId } = await setup({ count: 60, seed: 21 });
-    // A wedding's critical job that cannot run yet (its queue is held), so it stays pending.
+    // A wedding's critical job that cannot run yet (its queue is held), so it stays pending. One transaction:
+    // a worker must never see the job before its queue is held.
     const queue = unique("held-critical");
-    await hub.ctx.db.execute(sql`select graphile_worker.add_job('diagnostics_ping', json_build_object('key', ${queue}::text),
-      queue_name => ${queue}::text, priority => -100)`);
-    await hub.ctx.db.execute(sql`update graphile_worker._private_job_queues set locked_at = now(), locked_by = 'test-holder'
-      where queue_name = ${queue}`);
+    await hub.ctx.db.transaction(async (tx) => {
+      await tx.execute(sql`select graphile_worker.add_job('diagnostics_ping', json_build_object('key', ${queue}::text),
+        queue_name => ${queue}::text, priority => -100)`);
+      await tx.execute(sql`update graphile_worker._private_job_queues set locked_at = now(), locked_by = 'test-holder'
+        where queue_name = ${queue}`);
+    });
     const started = await startImport(hub.ctx, { connectionId, pageSize: 20 });
     if (started.dryRun) throw new Error("not a dry run");
     const runNow = async () => (await hub.ctx.db.select().from(syncRuns).where(eq(syncRuns.id, started.runId)))[0]!;
