@@ -4,12 +4,12 @@
 //
 //   server -> client (room ops)  "ops:tick"  OpsTick   every second: KPI values, queue, providers, live alerts
 //   server -> client (room ops)  "ops:alert" AlertView an alert opened, was acknowledged or resolved
-import pg from "pg";
 import type { Server } from "socket.io";
 import type { HubContext } from "../runtime/context.server";
 import { realtimeConnected, realtimeConnections, realtimeDeliveryLatency, realtimeDisconnects } from "./metrics.server";
 import { startSnapshotWriter } from "./snapshots.server";
 import { OPS_CHANNEL, opsNoticeSchema, startKpiTicker } from "./ticker.server";
+import { listenWithReconnect } from "../runtime/pg-listener.server";
 
 export const OPS_TICK_EVENT = "ops:tick";
 export const OPS_ALERT_EVENT = "ops:alert";
@@ -66,12 +66,12 @@ function instrumentSockets(io: Server): void {
 /** LISTEN hub_ops and emit each notice to the `ops` room of this process's sockets. */
 async function startOpsRelay(ctx: HubContext, io: Server): Promise<{ stop(): Promise<void> }> {
   const log = ctx.log.child({ component: "ops-relay" });
-  let client: pg.Client | null = null;
-  let stopped = false;
-
-  const connect = async () => {
-    const c = new pg.Client({ connectionString: ctx.databaseUrl });
-    c.on("notification", (msg) => {
+  return listenWithReconnect({
+    databaseUrl: ctx.databaseUrl,
+    channels: [OPS_CHANNEL],
+    log,
+    name: "ops relay",
+    onNotification: (msg) => {
       if (msg.channel !== OPS_CHANNEL || !msg.payload) return;
       const parsed = opsNoticeSchema.safeParse(JSON.parse(msg.payload));
       if (!parsed.success) return log.warn({ issues: parsed.error.issues }, "unreadable ops notification");
@@ -80,35 +80,6 @@ async function startOpsRelay(ctx: HubContext, io: Server): Promise<{ stop(): Pro
         io.to("ops").emit(OPS_TICK_EVENT, notice);
         for (const alert of notice.changed) io.to("ops").emit(OPS_ALERT_EVENT, alert);
       } else io.to("ops").emit(OPS_ALERT_EVENT, notice.alert);
-    });
-    c.on("error", (err) => {
-      log.warn({ err: err.message }, "ops relay lost its database connection; reconnecting");
-      void reconnect(c);
-    });
-    await c.connect();
-    await c.query(`LISTEN ${OPS_CHANNEL}`);
-    client = c;
-  };
-  const reconnect = async (old: pg.Client) => {
-    if (stopped || client !== old) return;
-    client = null;
-    await old.end().catch(() => undefined);
-    for (let delay = 200; !stopped; delay = Math.min(delay * 2, 5000)) {
-      try {
-        return await connect();
-      } catch {
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
-  };
-
-  await connect();
-  return {
-    async stop() {
-      stopped = true;
-      const c = client;
-      client = null;
-      await c?.end().catch(() => undefined);
     },
-  };
+  });
 }

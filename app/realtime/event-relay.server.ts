@@ -3,7 +3,6 @@
 // feed it entered. Writers NOTIFY inside their transaction, so this works for
 // writes from any process (another web node, a worker) and never announces an
 // uncommitted change. Notifications are handled one at a time, in commit order.
-import pg from "pg";
 import { sql } from "drizzle-orm";
 import type { Db } from "../db.server";
 import type { Logger } from "../log.server";
@@ -13,6 +12,7 @@ import { toHubEvent } from "../core-fields/read.server";
 import { AVAILABILITY_CHANNEL } from "../calendar/availability.server";
 import { IMPORT_PROGRESS_CHANNEL } from "../import/engine.server";
 import { importProgressSchema, type ImportProgress } from "../import/progress";
+import { listenWithReconnect } from "../runtime/pg-listener.server";
 
 export interface EventSink {
   /** Deliver one stream position to local subscribers of its room. */
@@ -31,8 +31,6 @@ export interface EventRelay {
 
 export async function startEventRelay(opts: { databaseUrl: string; db: Db; log: Logger; sink: EventSink }): Promise<EventRelay> {
   const { log, sink } = opts;
-  let client: pg.Client | null = null;
-  let stopped = false;
   let chain: Promise<void> = Promise.resolve();
 
   const handle = async (payload: string) => {
@@ -54,9 +52,12 @@ export async function startEventRelay(opts: { databaseUrl: string; db: Db; log: 
     for (const [supplierId, seq] of Object.entries(feeds)) sink.dispatch({ room: supplierRoom(supplierId), seq, event });
   };
 
-  const connect = async (): Promise<void> => {
-    const c = new pg.Client({ connectionString: opts.databaseUrl });
-    c.on("notification", (msg) => {
+  return listenWithReconnect({
+    databaseUrl: opts.databaseUrl,
+    channels: [EVENTS_CHANNEL, AVAILABILITY_CHANNEL, IMPORT_PROGRESS_CHANNEL],
+    log,
+    name: "event relay",
+    onNotification: (msg) => {
       if (msg.channel === AVAILABILITY_CHANNEL && msg.payload) {
         const supplierId = (JSON.parse(msg.payload) as { supplierId?: unknown }).supplierId;
         if (typeof supplierId === "string") sink.availabilityChanged?.(supplierId);
@@ -73,41 +74,8 @@ export async function startEventRelay(opts: { databaseUrl: string; db: Db; log: 
       chain = chain
         .then(() => handle(payload))
         .catch((err: unknown) => log.error({ err }, "event relay failed on a notification"));
-    });
-    c.on("error", (err) => {
-      log.warn({ err: err.message }, "event relay lost its database connection; reconnecting");
-      void reconnect(c);
-    });
-    await c.connect();
-    await c.query(`LISTEN ${EVENTS_CHANNEL}`);
-    await c.query(`LISTEN ${AVAILABILITY_CHANNEL}`);
-    await c.query(`LISTEN ${IMPORT_PROGRESS_CHANNEL}`);
-    client = c;
-  };
-
-  const reconnect = async (old: pg.Client) => {
-    if (stopped || client !== old) return;
-    client = null;
-    await old.end().catch(() => undefined);
-    for (let delay = 200; !stopped; delay = Math.min(delay * 2, 5000)) {
-      try {
-        await connect();
-        sink.resyncAll();
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
-  };
-
-  await connect();
-  return {
-    async stop() {
-      stopped = true;
-      const c = client;
-      client = null;
-      await chain;
-      await c?.end().catch(() => undefined);
     },
-  };
+    onReconnected: () => sink.resyncAll(),
+    drain: () => chain,
+  });
 }
