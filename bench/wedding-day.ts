@@ -329,6 +329,10 @@ async function configureEmail(
       halfOpenAfterMs: 1000,
       breakerThreshold: 3,
       rateLimit: { requests: EMAIL_RATE, perSeconds: 1 },
+      // SendGrid and SES have no idempotency keys: an unconfirmed send is sent again elsewhere after 5 s
+      // without a provider event. Their events are not wired here, so every unconfirmed send is resent;
+      // a resend of one the provider did accept would show in `duplicates`.
+      ...(id === "resend" ? {} : { confirmWithinMs: 5_000 }),
     };
     await ctx.db.execute(sql`insert into connectors (id, settings, secrets_enc)
       values (${id}, ${JSON.stringify(settings)}::jsonb, ${ctx.vault.encryptJson(secrets)})

@@ -1,7 +1,7 @@
 import type { Task } from "graphile-worker";
 import type { HubContext } from "../app/runtime/context.server";
 import { taskPayloadSchemas } from "../app/jobs/catalog";
-import { deliverMessage } from "../app/messaging/deliver.server";
+import { confirmMessage, deliverMessage } from "../app/messaging/deliver.server";
 import { notifyCoreFieldsChanged } from "../app/messaging/consumers.server";
 
 export const deliverMessageTask =
@@ -17,4 +17,12 @@ export const notifyCoreFieldsChangedTask =
   async (payload) => {
     const { supplierId, coupleId, sinceSeq } = taskPayloadSchemas.notify_core_fields_changed.parse(payload);
     await notifyCoreFieldsChanged(ctx, supplierId, coupleId, sinceSeq);
+  };
+
+export const confirmMessageTask =
+  (ctx: HubContext): Task =>
+  async (payload) => {
+    const { messageId, provider } = taskPayloadSchemas.confirm_message.parse(payload);
+    const outcome = await confirmMessage(ctx, messageId, provider);
+    ctx.log.info({ messageId, provider, outcome }, "confirm_message done");
   };

@@ -8,7 +8,7 @@ import { syncCalendarTask } from "./sync-calendar";
 import { renewCalendarChannelTask } from "./renew-calendar-channel";
 import { calendarSweepTask } from "./calendar-sweep";
 import { importClientsTask } from "./import-clients";
-import { deliverMessageTask, notifyCoreFieldsChangedTask } from "./deliver-message";
+import { confirmMessageTask, deliverMessageTask, notifyCoreFieldsChangedTask } from "./deliver-message";
 import { importScheduleTask, importSweepTask } from "./scheduled-imports";
 import { instrumentTaskList } from "../app/ops/metrics.server";
 import { processInboundWebhookTask } from "./process-inbound-webhook";
@@ -28,6 +28,7 @@ export function createTaskList(ctx: HubContext): TaskList {
     calendar_sweep: calendarSweepTask(ctx),
     import_clients: importClientsTask(ctx),
     deliver_message: deliverMessageTask(ctx),
+    confirm_message: confirmMessageTask(ctx),
     notify_core_fields_changed: notifyCoreFieldsChangedTask(ctx),
     import_schedule: importScheduleTask(ctx),
     import_sweep: importSweepTask(ctx),

@@ -35,6 +35,8 @@ export const taskPayloadSchemas = {
   import_sweep: z.object({}).passthrough(),
   /** Deliver one message through its channel's providers with failover (job key `message:<id>`; reschedules itself while all are down). */
   deliver_message: z.object({ messageId: z.uuid() }),
+  /** Check that an unconfirmed send was confirmed by a provider event; if not, send it again elsewhere (job key `message-confirm:<id>`). */
+  confirm_message: z.object({ messageId: z.uuid(), provider: z.string().min(1).max(50) }),
   /** Send the coalesced "core fields changed" email for one supplier + couple (job key `core-fields-mail:<supplier>:<couple>`). */
   notify_core_fields_changed: z.object({ supplierId: z.uuid(), coupleId: z.uuid(), sinceSeq: z.number().int().min(0) }),
   /** Send one (endpoint, couple)'s outbound webhook deliveries in seq order (job key and queue `whout:<endpoint>:<couple>`). */

@@ -12,9 +12,9 @@
 // When no provider took it the message stays queued and the job re-queues
 // itself for when a circuit half-opens or a Retry-After ends; it only fails for
 // good after GIVE_UP_AFTER_MS, so an outage never loses or double-sends mail.
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "../db.server";
-import { messageAttempts, messages } from "../../db/schema";
+import { messageAttempts, messageEvents, messages } from "../../db/schema";
 import type { HubContext } from "../runtime/context.server";
 import { enqueueJob } from "../jobs/enqueue.server";
 import { available, healthOf, isBrokenCircuit, probeInMs, ProviderFailure, recordOutcome, takeToken } from "./health.server";
@@ -96,6 +96,8 @@ async function load(db: DbOrTx, messageId: string) {
       lastAttemptNo: sql<number | null>`(select max(a.attempt_no) from message_attempts a where a.message_id = messages.id)`,
       orphan: sql<{ id: string; provider: string } | null>`(select json_build_object('id', a.id, 'provider', a.provider)
         from message_attempts a where a.message_id = messages.id and a.status = 'sending' order by a.attempt_no limit 1)`,
+      ambiguousAt: sql<string[]>`array(select distinct a.provider from message_attempts a
+        where a.message_id = messages.id and a.status = 'ambiguous')`,
     })
     .from(messages)
     .where(eq(messages.id, messageId));
@@ -192,10 +194,7 @@ export async function deliverMessage(ctx: HubContext, messageId: string): Promis
     });
     const cp = providers.find((p) => p.provider.id === orphan.provider);
     if (cp && !cp.provider.idempotent) {
-      await setStatus(db, row.id, "sent", {
-        provider: orphan.provider,
-        reason: "unconfirmed: the worker stopped during the call; not resent to avoid a duplicate",
-      });
+      await markUnconfirmed(ctx, row, cp, { reason: "unconfirmed: the worker stopped during the call" });
       return { result: "sent", provider: orphan.provider, attempts: attemptNo };
     }
     preferred = orphan.provider;
@@ -218,6 +217,11 @@ export async function deliverMessage(ctx: HubContext, messageId: string): Promis
   let lastFailedProvider: string | null = null;
   for (const cp of ordered) {
     const id = cp.provider.id;
+    // Sent again after an unconfirmed send: never through a provider that may already have it.
+    if (!cp.provider.idempotent && found.ambiguousAt.includes(id)) {
+      problems.push(`${id}: may already have it (unconfirmed)`);
+      continue;
+    }
     const health = healthOf(ctx, id, row.channel, cp.settings);
     if (!available(health)) {
       waitMs = Math.min(waitMs, Math.max(health.blockedUntil - Date.now(), probeInMs(health)));
@@ -320,11 +324,7 @@ export async function deliverMessage(ctx: HubContext, messageId: string): Promis
       }
       if (result.outcome === "ambiguous") {
         if (!cp.provider.idempotent) {
-          await setStatus(db, row.id, "sent", {
-            provider: id,
-            attemptId: attempt.id,
-            reason: `unconfirmed: ${result.error.slice(0, 300)}`,
-          });
+          await markUnconfirmed(ctx, row, cp, { attemptId: attempt.id, reason: `unconfirmed: ${result.error.slice(0, 300)}` });
           return { result: "sent", provider: id, attempts: attemptNo };
         }
         if (tries < AMBIGUOUS_RETRIES) {
@@ -345,6 +345,70 @@ export async function deliverMessage(ctx: HubContext, messageId: string): Promis
   }
   await flushSending();
   return reschedule(ctx, row, waitMs, problems.join("; ") || "no provider available");
+}
+
+/**
+ * "Sent, unconfirmed": the provider may or may not have it and cannot dedupe a second try. The status
+ * says so; when the provider's settings ask for confirmation, a confirm_message job checks later for
+ * one of its delivery events, and sends the message again elsewhere if none came.
+ */
+async function markUnconfirmed(
+  ctx: HubContext,
+  row: MessageRow,
+  cp: ConfiguredProvider,
+  patch: { attemptId?: string; reason: string },
+): Promise<void> {
+  const confirm = cp.settings.confirmWithinMs;
+  await ctx.db.transaction(async (tx) => {
+    await setStatus(tx, row.id, "sent", {
+      provider: cp.provider.id,
+      ...(patch.attemptId ? { attemptId: patch.attemptId } : {}),
+      reason:
+        confirm > 0
+          ? `${patch.reason}; awaiting the provider's confirmation`
+          : `${patch.reason}; not resent to avoid a duplicate`,
+    });
+    if (confirm > 0)
+      await enqueueJob(
+        tx,
+        "confirm_message",
+        { messageId: row.id, provider: cp.provider.id },
+        { jobKey: `message-confirm:${row.id}`, runAt: new Date(Date.now() + confirm), forCouple: row.coupleId },
+      );
+  });
+}
+
+/**
+ * The confirmation check: a delivery event from the provider (sent, delivered, bounced…) or a later status
+ * settles it; with none, the message is queued again and the engine skips the provider that may have it.
+ */
+export async function confirmMessage(
+  ctx: HubContext,
+  messageId: string,
+  provider: string,
+): Promise<"confirmed" | "resent" | "skipped"> {
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx.select().from(messages).where(eq(messages.id, messageId)).for("update");
+    if (!row || row.status !== "sent" || row.provider !== provider) return "skipped";
+    const [event] = await tx
+      .select({ id: messageEvents.id })
+      .from(messageEvents)
+      .where(
+        and(eq(messageEvents.messageId, messageId), eq(messageEvents.provider, provider), eq(messageEvents.source, "webhook")),
+      )
+      .limit(1);
+    if (event) return "confirmed";
+    await setStatus(tx, row.id, "queued", {
+      reason: `${provider} never confirmed the unconfirmed send: sending it again through another provider`,
+    });
+    await enqueueJob(
+      tx,
+      "deliver_message",
+      { messageId: row.id },
+      { jobKey: deliverJobKey(row.id), priority: -row.priority, maxAttempts: 25, forCouple: row.coupleId },
+    );
+    return "resent";
+  });
 }
 
 async function reschedule(ctx: HubContext, row: MessageRow, waitMs: number, reason: string): Promise<DeliverOutcome> {

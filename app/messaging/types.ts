@@ -125,6 +125,13 @@ export const providerSettingsSchema = z.object({
   /** Circuit breaker: open after this many provider failures in a row, probe again (half-open) after halfOpenAfterMs. */
   breakerThreshold: z.number().int().min(1).max(100).default(3),
   halfOpenAfterMs: z.number().int().min(100).max(600_000).default(5_000),
+  /**
+   * For a provider without idempotency keys whose delivery events reach the hub: an ambiguous send
+   * ("sent, unconfirmed") that no event of this provider confirms within this many ms is sent again
+   * through another provider. 0 (default) never resends: no duplicate, but a send lost in the
+   * ambiguity stays lost. Turn it on only where the provider's event webhook is configured.
+   */
+  confirmWithinMs: z.number().int().min(0).max(86_400_000).default(0),
   /** Sender identity for email. */
   fromEmail: z.email().optional(),
   fromName: z.string().max(200).optional(),

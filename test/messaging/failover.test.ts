@@ -4,9 +4,11 @@
 // down -> nothing lost and everything sent once after recovery, and a
 // provider that accepts but never answers -> no second delivery.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asc, eq, inArray } from "drizzle-orm";
+import { asc, eq, inArray, sql } from "drizzle-orm";
 import { messageAttempts, messageEvents, messages } from "../../db/schema";
 import { sendMessage } from "../../app/messaging/send.server";
+import { confirmMessage } from "../../app/messaging/deliver.server";
+import { invalidateProviders } from "../../app/messaging/registry.server";
 import { startTestHub, unique } from "../helpers/hub";
 import { configureEmailProviders, startEmailSims, waitFor, type EmailSims } from "./helpers";
 
@@ -134,5 +136,57 @@ describe("email failover", () => {
     expect(new Set(attempts.map((a) => a.requestKey)).size).toBe(1);
     expect(sims.resend.def.outbox.countsByKey().get(row!.idempotencyKey)).toBe(1);
     expect(sims.sendgrid.def.outbox.countsByKey().get(row!.idempotencyKey)).toBeUndefined();
+  });
+
+  it("an unconfirmed send at a provider without idempotency keys goes out once more elsewhere when no event confirms it", async () => {
+    const prefix = unique("unconfirmed");
+    // SendGrid first (Resend switched off), hanging before it accepts anything; it asks for confirmation within 300 ms.
+    await hub.ctx.db.execute(sql`update connectors set enabled = (id <> 'resend') where id in ('resend', 'sendgrid', 'ses')`);
+    await hub.ctx.db.execute(
+      sql`update connectors set settings = settings || '{"confirmWithinMs": 300}'::jsonb where id = 'sendgrid'`,
+    );
+    invalidateProviders(hub.ctx);
+    sims.sendgrid.sim.setFaults({ hangRate: 1 });
+    try {
+      const id = await send(1, prefix);
+      const to = `${prefix}-1@example.com`;
+      const row = await waitFor(async () => {
+        const [r] = await hub.ctx.db.select().from(messages).where(eq(messages.id, id));
+        return r?.status === "sent" && r.provider === "ses" ? r : null;
+      });
+      const attempts = await hub.ctx.db
+        .select()
+        .from(messageAttempts)
+        .where(eq(messageAttempts.messageId, id))
+        .orderBy(asc(messageAttempts.attemptNo));
+      expect(attempts.map((a) => [a.provider, a.status])).toEqual([
+        ["sendgrid", "ambiguous"],
+        ["ses", "accepted"],
+      ]);
+      expect(sims.ses.def.outbox.list().filter((e) => e.to.includes(to))).toHaveLength(1);
+      expect(sims.sendgrid.def.outbox.list().filter((e) => e.to.includes(to))).toHaveLength(0);
+      const timeline = await hub.ctx.db.select().from(messageEvents).where(eq(messageEvents.messageId, id));
+      expect(timeline.some((e) => e.status === "queued" && String(e.detail?.reason ?? "").includes("never confirmed"))).toBe(
+        true,
+      );
+      expect(row.statusReason).toBeNull();
+    } finally {
+      sims.sendgrid.sim.setFaults({ hangRate: 0 });
+      await configureEmailProviders(hub.ctx, sims);
+    }
+  });
+
+  it("a provider event confirms an unconfirmed send: nothing is sent again", async () => {
+    const prefix = unique("confirmed");
+    const id = await send(1, prefix);
+    await waitSent([id]);
+    // As if the send had been unconfirmed at SendGrid and SendGrid's signed event then arrived.
+    await hub.ctx.db.update(messages).set({ provider: "sendgrid" }).where(eq(messages.id, id));
+    await hub.ctx.db
+      .insert(messageEvents)
+      .values({ messageId: id, type: "provider.delivered", status: "delivered", provider: "sendgrid", source: "webhook" });
+    expect(await confirmMessage(hub.ctx, id, "sendgrid")).toBe("confirmed");
+    const [row] = await hub.ctx.db.select().from(messages).where(eq(messages.id, id));
+    expect(row!.status).toBe("sent");
   });
 });
