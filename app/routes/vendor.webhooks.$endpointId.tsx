@@ -3,22 +3,12 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { requireVendor } from "~/auth/guards.server";
 import { readVerifiedForm } from "~/auth/csrf.server";
-import { getEndpoint } from "~/webhooks/outbound/endpoints.server";
-import { listDeliveries } from "~/webhooks/outbound/deliveries.server";
-import { handleEndpointForm } from "~/webhooks/outbound/console.server";
+import { handleEndpointForm, loadEndpointDetail } from "~/webhooks/outbound/console.server";
 import { EndpointDetail } from "~/components/webhooks-out/OutboundEndpoints";
-import { NotFoundError } from "~/errors";
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const user = await requireVendor(request, context);
-  const owner = { type: "supplier", supplierId: user.supplierId } as const;
-  try {
-    const endpoint = await getEndpoint(context.hub.db, owner, params.endpointId ?? "");
-    return { endpoint, deliveries: await listDeliveries(context.hub.db, owner, endpoint.id, { limit: 100 }) };
-  } catch (err) {
-    if (err instanceof NotFoundError) throw new Response("Not found", { status: 404 });
-    throw err;
-  }
+  return loadEndpointDetail(context.hub, { type: "supplier", supplierId: user.supplierId }, params.endpointId ?? "");
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {

@@ -21,6 +21,7 @@ import { postWebhook } from "../../app/webhooks/outbound/http.server";
 import { startSimulator, type RunningSimulator } from "../../simulators/harness";
 import { createWebhookReceiverSimulator, type WebhookReceiverDefinition } from "../../simulators/webhook-receiver/index";
 import { makeCouple, makeSupplier, makeUser, startTestHub, testActor } from "../helpers/hub";
+import { FormClient } from "../helpers/form-client";
 import { waitFor } from "../helpers/processes";
 import { apiClient } from "../helpers/api";
 
@@ -437,5 +438,27 @@ describe("replay and the API", () => {
     const stored = await endpointRow(ok.body.endpoint.id);
     expect(stored.secretEnc).not.toContain(rotated.body.secret.slice(6));
     expect(hub.ctx.vault.decrypt(stored.previousSecretEnc!)).toBe(ok.body.secret);
+  });
+});
+
+describe("the endpoint pages", () => {
+  it("a vendor opens its own endpoint and gets 404 for another supplier's; staff open any", async () => {
+    const mine = await world("page-mine");
+    const theirs = await world("page-theirs");
+    const vendor = await makeUser(hub.ctx.db, "vendor", mine.supplierId);
+    const client = new FormClient(hub.url);
+    await client.signIn(vendor.email, vendor.password);
+    const own = await client.get(`/vendor/webhooks/${mine.endpoint.id}`);
+    expect(own.status).toBe(200);
+    expect(own.text).toContain("page-mine");
+    expect((await client.get(`/vendor/webhooks/${theirs.endpoint.id}`)).status).toBe(404);
+    expect((await client.get(`/vendor/webhooks/not-an-id`)).status).toBe(404);
+
+    const admin = await makeUser(hub.ctx.db, "admin");
+    const staffClient = new FormClient(hub.url);
+    await staffClient.signIn(admin.email, admin.password);
+    const page = await staffClient.get(`/console/webhooks/out/${theirs.endpoint.id}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("page-theirs");
   });
 });

@@ -154,3 +154,32 @@ export async function handleTwilioInbound(
   if (!result.keyword) twiml.message("This number only sends WedSync notifications and is not monitored. Reply STOP to opt out.");
   return { status: 200, contentType: "text/xml", body: twiml.toString() };
 }
+
+/** Twilio's form posts are small; anything larger is not Twilio. */
+const MAX_TWILIO_BODY_BYTES = 64_000;
+
+type TwilioHandler = (
+  ctx: HubContext,
+  req: { url: string; params: Record<string, string>; signature: string | null },
+) => Promise<WebhookAnswer>;
+
+/**
+ * The HTTP side both Twilio routes share: the form body (size-capped), the signature header and the URL
+ * Twilio signed (the hub's public URL with this request's path and query), the answer as a Response.
+ */
+export async function answerTwilioPost(ctx: HubContext, request: Request, handler: TwilioHandler): Promise<Response> {
+  const raw = await request.text();
+  if (raw.length > MAX_TWILIO_BODY_BYTES) return new Response("Payload too large", { status: 413 });
+  const params: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(raw)) params[k] = v;
+  const url = new URL(request.url);
+  const answer = await handler(ctx, {
+    url: `${ctx.publicUrl()}${url.pathname}${url.search}`,
+    params,
+    signature: request.headers.get("X-Twilio-Signature"),
+  });
+  return new Response(answer.body, {
+    status: answer.status,
+    headers: { "Content-Type": `${answer.contentType}; charset=utf-8`, "Cache-Control": "no-store" },
+  });
+}

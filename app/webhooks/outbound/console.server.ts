@@ -3,9 +3,16 @@
 import { data } from "@remix-run/node";
 import type { HubContext } from "../../runtime/context.server";
 import type { Actor } from "../../audit/audit.server";
-import { DomainError, ValidationError } from "../../errors";
-import { createEndpoint, rotateSecret, updateEndpoint, OUTBOUND_EVENT_TYPES, type EndpointOwner } from "./endpoints.server";
-import { replayDeliveries } from "./deliveries.server";
+import { DomainError, NotFoundError, ValidationError } from "../../errors";
+import {
+  createEndpoint,
+  getEndpoint,
+  rotateSecret,
+  updateEndpoint,
+  OUTBOUND_EVENT_TYPES,
+  type EndpointOwner,
+} from "./endpoints.server";
+import { listDeliveries, replayDeliveries } from "./deliveries.server";
 
 export type EndpointFormResult =
   | { created: { id: string; secret: string } }
@@ -13,6 +20,17 @@ export type EndpointFormResult =
   | { saved: true }
   | { replayed: number }
   | { error: string; fields?: Record<string, string[]> };
+
+/** One endpoint and its latest deliveries, as its owner may see them; anything else is a 404 page. */
+export async function loadEndpointDetail(ctx: HubContext, owner: EndpointOwner, endpointId: string) {
+  try {
+    const endpoint = await getEndpoint(ctx.db, owner, endpointId);
+    return { endpoint, deliveries: await listDeliveries(ctx.db, owner, endpoint.id, { limit: 100 }) };
+  } catch (err) {
+    if (err instanceof NotFoundError) throw new Response("Not found", { status: 404 });
+    throw err;
+  }
+}
 
 const eventTypesOf = (form: FormData) =>
   form
